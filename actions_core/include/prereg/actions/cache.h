@@ -1,0 +1,122 @@
+// Cache: the store behind api.cache (SPEC §3.1).
+//
+// One Cache serves one trigger: every step of every execution of a flow sees the same records.
+// The rules every store shares (entry sizes, expiry computation) are free functions here, so a
+// store only keeps records and enforces the limits that depend on what it holds (total size,
+// entry count). Records are best effort: a store may lose them before they expire.
+//
+// Thread safety: implementations must be safe for concurrent use.
+
+#ifndef PREREG_ACTIONS_CACHE_H_
+#define PREREG_ACTIONS_CACHE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "prereg/actions/value.h"
+
+namespace prereg {
+
+enum class CacheError {
+  kCacheKeySizeExceeded,
+  kCacheValueSizeExceeded,
+  kCacheSizeExceeded,
+  kItemAlreadyExpired,
+  kInvalidExpiry,
+  kFailedToSetCacheRecord,
+  kFailedToDeleteCacheRecord,
+  kCacheKeyDoesNotExist,
+};
+
+// Auth0's name for `error`, e.g. "CacheKeySizeExceeded".
+const char* CacheErrorName(CacheError error);
+
+struct CacheLimits {
+  // Largest key, in UTF-8 bytes. Default: 64
+  size_t max_key_bytes = 64;
+  // Largest value, in UTF-8 bytes. Default: 4096
+  size_t max_value_bytes = 4096;
+  // Largest sum of the bytes of all live keys and values. Default: 8192
+  size_t max_total_bytes = 8192;
+  // Most live records. Default: 20
+  size_t max_entries = 20;
+  // Lifetime of a record set with neither ttl nor expires_at. Default: 15 minutes
+  int64_t default_ttl_ms = 15 * 60 * 1000;
+  // Longest lifetime; longer expiries are clamped to it. Default: 24 hours
+  int64_t max_ttl_ms = 24 * 60 * 60 * 1000;
+};
+
+struct CacheRecord {
+  std::string value;
+  int64_t expires_at = 0;  // ms since the Unix epoch
+};
+
+// The options object of api.cache.set(key, value, {ttl, expires_at}); undefined when not given.
+struct CacheSetOptions {
+  Value ttl;
+  Value expires_at;
+};
+
+// The result of set or delete: success (with the record, for set) or an error code.
+struct CacheWriteResult {
+  std::optional<CacheError> error;
+  CacheRecord record;
+
+  static CacheWriteResult Success(CacheRecord r) { return {std::nullopt, std::move(r)}; }
+  static CacheWriteResult Failure(CacheError e) { return {e, {}}; }
+  bool ok() const { return !error.has_value(); }
+  // {type:'success', record:{value, expires_at}} or {type:'error', code}; `with_record` false
+  // gives delete's {type:'success'}.
+  nlohmann::json ToJson(bool with_record = true) const;
+};
+
+// Checks key and value sizes, in that order. Returns the first error, or nothing.
+std::optional<CacheError> CheckEntrySize(const std::string& key, const std::string& value,
+                                         const CacheLimits& limits);
+
+// Computes when a record set at `now_ms` with `options` expires: the earlier of ttl and
+// expires_at, the default lifetime when neither is given, clamped to the maximum lifetime.
+// Returns kInvalidExpiry for an option that is not a finite number or a result that is not a safe
+// integer, kItemAlreadyExpired for an expiry at or before now.
+std::variant<int64_t, CacheError> ComputeExpiry(const CacheSetOptions& options, int64_t now_ms,
+                                                const CacheLimits& limits);
+
+class Cache {
+ public:
+  virtual ~Cache() = default;
+
+  // Returns the live record for `key`, or nothing (missing, expired or lost).
+  virtual std::optional<CacheRecord> Get(const std::string& key, int64_t now_ms) = 0;
+  // Applies every rule of SPEC §3.1 in order and stores the record, or returns the error.
+  virtual CacheWriteResult Set(const std::string& key, const std::string& value,
+                               const CacheSetOptions& options, int64_t now_ms) = 0;
+  // Removes a live record; kCacheKeyDoesNotExist when there is none.
+  virtual CacheWriteResult Delete(const std::string& key, int64_t now_ms) = 0;
+};
+
+// The embedded default: records in this process's memory, for as long as the object lives.
+class MemoryCache : public Cache {
+ public:
+  explicit MemoryCache(CacheLimits limits = {}) : limits_(limits) {}
+
+  std::optional<CacheRecord> Get(const std::string& key, int64_t now_ms) override;
+  CacheWriteResult Set(const std::string& key, const std::string& value,
+                       const CacheSetOptions& options, int64_t now_ms) override;
+  CacheWriteResult Delete(const std::string& key, int64_t now_ms) override;
+
+ private:
+  const CacheLimits limits_;
+  std::mutex mu_;
+  std::map<std::string, CacheRecord> records_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace prereg
+
+#endif  // PREREG_ACTIONS_CACHE_H_

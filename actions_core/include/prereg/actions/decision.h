@@ -1,0 +1,64 @@
+// DecisionRecord: the result of one flow execution (SPEC §6), the same for the library, the CLI
+// and the HTTP service, and the unit that regression comparison compares.
+
+#ifndef PREREG_ACTIONS_DECISION_H_
+#define PREREG_ACTIONS_DECISION_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "prereg/actions/api.h"
+#include "prereg/actions/step.h"
+
+namespace prereg {
+
+enum class Outcome { kAllow, kDeny, kError };
+enum class ErrorClass { kActionError, kActionTimeout, kInvalidApiCall, kPlatformError };
+enum class StepStatus { kOk, kDenied, kFailed, kSkipped };
+
+const char* OutcomeName(Outcome o);       // "allow", "deny", "error"
+const char* ErrorClassName(ErrorClass c);  // "action_error", ...
+const char* StepStatusName(StepStatus s);  // "ok", "denied", "failed", "skipped"
+
+struct StepReport {
+  std::string name;
+  StepKind kind = StepKind::kAction;
+  StepStatus status = StepStatus::kSkipped;
+  double duration_ms = 0.0;
+  std::vector<std::string> logs;
+};
+
+struct DecisionRecord {
+  struct DenialInfo {
+    Denial denial;
+    std::string step;
+  };
+  struct ErrorInfo {
+    ErrorClass error_class = ErrorClass::kActionError;
+    std::string message;
+    std::string step;
+  };
+
+  Outcome outcome = Outcome::kError;
+  std::optional<DenialInfo> denial;  // when outcome is deny
+  std::optional<ErrorInfo> error;    // when outcome is error
+  // The user as created, when outcome is allow.
+  std::optional<std::string> user_id;  // prefixed
+  nlohmann::json app_metadata = nlohmann::json::object();
+  nlohmann::json user_metadata = nlohmann::json::object();
+  // What the steps asked for, always.
+  std::optional<std::string> requested_user_id;  // as given
+  nlohmann::json requested_app_metadata = nlohmann::json::object();
+  nlohmann::json requested_user_metadata = nlohmann::json::object();
+  std::vector<StepReport> steps;
+
+  // The record as SPEC §6 lays it out, keys in that order.
+  nlohmann::ordered_json ToJson() const;
+};
+
+}  // namespace prereg
+
+#endif  // PREREG_ACTIONS_DECISION_H_

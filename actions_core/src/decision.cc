@@ -1,0 +1,74 @@
+#include "prereg/actions/decision.h"
+
+namespace prereg {
+
+const char* OutcomeName(Outcome o) {
+  switch (o) {
+    case Outcome::kAllow: return "allow";
+    case Outcome::kDeny: return "deny";
+    case Outcome::kError: return "error";
+  }
+  return "error";
+}
+
+const char* ErrorClassName(ErrorClass c) {
+  switch (c) {
+    case ErrorClass::kActionError: return "action_error";
+    case ErrorClass::kActionTimeout: return "action_timeout";
+    case ErrorClass::kInvalidApiCall: return "invalid_api_call";
+    case ErrorClass::kPlatformError: return "platform_error";
+  }
+  return "platform_error";
+}
+
+const char* StepStatusName(StepStatus s) {
+  switch (s) {
+    case StepStatus::kOk: return "ok";
+    case StepStatus::kDenied: return "denied";
+    case StepStatus::kFailed: return "failed";
+    case StepStatus::kSkipped: return "skipped";
+  }
+  return "skipped";
+}
+
+nlohmann::ordered_json DecisionRecord::ToJson() const {
+  using ojson = nlohmann::ordered_json;
+  ojson out;
+  out["outcome"] = OutcomeName(outcome);
+  if (outcome == Outcome::kDeny && denial) {
+    const auto& d = denial->denial;
+    out["denial"] = {
+        {"kind", d.kind == Denial::Kind::kAccessDenied ? "access_denied" : "validation_error"},
+        {"reason", d.reason},
+        {"user_message", d.user_message ? ojson(*d.user_message) : ojson(nullptr)},
+        {"step", denial->step}};
+  }
+  if (outcome == Outcome::kError && error) {
+    out["error"] = {{"class", ErrorClassName(error->error_class)},
+                    {"message", error->message},
+                    {"step", error->step}};
+  }
+  if (outcome == Outcome::kAllow) {
+    ojson user = ojson::object();
+    if (user_id) user["user_id"] = *user_id;
+    user["app_metadata"] = ojson(app_metadata);
+    user["user_metadata"] = ojson(user_metadata);
+    out["user"] = std::move(user);
+  }
+  out["requested"] = {
+      {"user_id", requested_user_id ? ojson(*requested_user_id) : ojson(nullptr)},
+      {"app_metadata", ojson(requested_app_metadata)},
+      {"user_metadata", ojson(requested_user_metadata)}};
+  ojson steps_json = ojson::array();
+  for (const auto& s : steps) {
+    steps_json.push_back({{"name", s.name},
+                          {"kind", StepKindName(s.kind)},
+                          {"status", StepStatusName(s.status)},
+                          {"duration_ms", s.duration_ms},
+                          {"logs", s.logs}});
+  }
+  out["steps"] = std::move(steps_json);
+  return out;
+}
+
+}  // namespace prereg

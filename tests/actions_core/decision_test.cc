@@ -1,0 +1,70 @@
+#include "prereg/actions/decision.h"
+
+#include <catch2/catch.hpp>
+
+namespace prereg {
+namespace {
+
+TEST_CASE("DecisionRecord: an allow serialises with user and requested, in SPEC order",
+          "[actions_core][decision]") {
+  DecisionRecord r;
+  r.outcome = Outcome::kAllow;
+  r.user_id = "auth0|u1";
+  r.app_metadata = {{"plan", "pro"}};
+  r.requested_user_id = "u1";
+  r.requested_app_metadata = {{"plan", "pro"}, {"old", nullptr}};
+  r.steps.push_back({"geo", StepKind::kHook, StepStatus::kOk, 1.5, {"hello"}});
+  CHECK(r.ToJson().dump() ==
+        R"({"outcome":"allow","user":{"user_id":"auth0|u1","app_metadata":{"plan":"pro"},)"
+        R"("user_metadata":{}},"requested":{"user_id":"u1","app_metadata":{"old":null,)"
+        R"("plan":"pro"},"user_metadata":{}},"steps":[{"name":"geo","kind":"hook",)"
+        R"("status":"ok","duration_ms":1.5,"logs":["hello"]}]})");
+}
+
+TEST_CASE("DecisionRecord: a deny has denial and no user", "[actions_core][decision]") {
+  DecisionRecord r;
+  r.outcome = Outcome::kDeny;
+  r.denial = DecisionRecord::DenialInfo{{Denial::Kind::kValidationError, "bad_name", "Fix it"}, "s"};
+  r.steps.push_back({"s", StepKind::kAction, StepStatus::kDenied, 0, {}});
+  r.steps.push_back({"t", StepKind::kHook, StepStatus::kSkipped, 0, {}});
+  CHECK(r.ToJson().dump() ==
+        R"({"outcome":"deny","denial":{"kind":"validation_error","reason":"bad_name",)"
+        R"("user_message":"Fix it","step":"s"},"requested":{"user_id":null,"app_metadata":{},)"
+        R"("user_metadata":{}},"steps":[{"name":"s","kind":"action","status":"denied",)"
+        R"("duration_ms":0.0,"logs":[]},{"name":"t","kind":"hook","status":"skipped",)"
+        R"("duration_ms":0.0,"logs":[]}]})");
+}
+
+TEST_CASE("DecisionRecord: an access denial without user message serialises null",
+          "[actions_core][decision]") {
+  DecisionRecord r;
+  r.outcome = Outcome::kDeny;
+  r.denial = DecisionRecord::DenialInfo{{Denial::Kind::kAccessDenied, "no", std::nullopt}, "s"};
+  auto j = r.ToJson();
+  CHECK(j["denial"]["kind"] == "access_denied");
+  CHECK(j["denial"]["user_message"].is_null());
+  CHECK_FALSE(j.contains("user"));
+  CHECK_FALSE(j.contains("error"));
+}
+
+TEST_CASE("DecisionRecord: an error has error and neither user nor denial",
+          "[actions_core][decision]") {
+  DecisionRecord r;
+  r.outcome = Outcome::kError;
+  r.error = DecisionRecord::ErrorInfo{ErrorClass::kActionTimeout, "too slow", "s"};
+  CHECK(r.ToJson().dump() ==
+        R"({"outcome":"error","error":{"class":"action_timeout","message":"too slow",)"
+        R"("step":"s"},"requested":{"user_id":null,"app_metadata":{},"user_metadata":{}},)"
+        R"("steps":[]})");
+}
+
+TEST_CASE("DecisionRecord: class, outcome and status names", "[actions_core][decision]") {
+  CHECK(std::string(ErrorClassName(ErrorClass::kActionError)) == "action_error");
+  CHECK(std::string(ErrorClassName(ErrorClass::kInvalidApiCall)) == "invalid_api_call");
+  CHECK(std::string(ErrorClassName(ErrorClass::kPlatformError)) == "platform_error");
+  CHECK(std::string(OutcomeName(Outcome::kAllow)) == "allow");
+  CHECK(std::string(StepStatusName(StepStatus::kFailed)) == "failed");
+}
+
+}  // namespace
+}  // namespace prereg

@@ -1,0 +1,57 @@
+#include "prereg/actions/event.h"
+
+#include <catch2/catch.hpp>
+
+namespace prereg {
+namespace {
+
+TEST_CASE("Event: syntax errors name line and column", "[actions_core][event]") {
+  auto r = ParseEvent("{\n  \"user\": {,\n}");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(r.status().message(), Catch::Contains("not valid JSON") && Catch::Contains("line 2"));
+}
+
+TEST_CASE("Event: the event must be an object", "[actions_core][event]") {
+  for (const char* text : {"[]", "42", "\"x\"", "null"}) {
+    auto r = ParseEvent(text);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.status().message(), Catch::Contains("must be a JSON object"));
+  }
+}
+
+TEST_CASE("Event: fields the engine reads must have the right types", "[actions_core][event]") {
+  const struct {
+    const char* event;
+    const char* names;
+  } cases[] = {
+      {R"({"user": "ada"})", "event.user must be an object"},
+      {R"({"user": {"app_metadata": []}})", "event.user.app_metadata must be an object"},
+      {R"({"user": {"user_metadata": 5}})", "event.user.user_metadata must be an object"},
+      {R"({"request": []})", "event.request must be an object"},
+      {R"({"request": {"body": "x"}})", "event.request.body must be an object"},
+      {R"({"request": {"geoip": 1}})", "event.request.geoip must be an object"},
+      {R"({"request": {"ip": 1}})", "event.request.ip must be a string"},
+      {R"({"request": {"body": {"password": 1}}})", "event.request.body.password must be a string"},
+      {R"({"connection": {"strategy": 1}})", "event.connection.strategy must be a string"},
+      {R"({"tenant": {"id": false}})", "event.tenant.id must be a string"},
+      {R"({"transaction": {"locale": 1}})", "event.transaction.locale must be a string"},
+      {R"({"transaction": 1})", "event.transaction must be an object"},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseEvent(c.event);
+    CAPTURE(c.event);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == c.names);
+  }
+}
+
+TEST_CASE("Event: unknown fields and null metadata are accepted and kept", "[actions_core][event]") {
+  auto r = ParseEvent(
+      R"({"user": {"app_metadata": null}, "custom": {"x": [1, 2]}, "transaction": null})");
+  REQUIRE(r.ok());
+  CHECK(r.value()["custom"]["x"] == nlohmann::json({1, 2}));
+}
+
+}  // namespace
+}  // namespace prereg
