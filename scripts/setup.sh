@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what prereg needs from Debian 12's packages (only what is missing), then configures
+# and builds. Extra CMake arguments come from PREREG_CMAKE_ARGS; the build directory from
+# PREREG_BUILD_DIR (default: build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(cmake g++ make pkg-config nlohmann-json3-dev libfmt-dev catch2 libboost-dev libcli11-dev)
+# Node may come from Debian (nodejs, >= 18) or be installed already by other means.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+build_dir="${PREREG_BUILD_DIR:-build}"
+# shellcheck disable=SC2086  # PREREG_CMAKE_ARGS is a list of arguments
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="${PREREG_BUILD_TYPE:-RelWithDebInfo}" \
+  ${PREREG_CMAKE_ARGS:-} >/dev/null
+cmake --build "$build_dir" -j"$(nproc)"
