@@ -21,6 +21,7 @@ namespace prereg {
 namespace {
 
 constexpr std::string_view kSecretMask = "[secret]";
+constexpr std::string_view kPasswordMask = "[password]";
 
 void ReplaceAll(std::string* s, const std::string& from, std::string_view to) {
   for (size_t pos = s->find(from); pos != std::string::npos; pos = s->find(from, pos + to.size())) {
@@ -197,20 +198,21 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
     done(std::move(record_));
   }
 
-  // Secret values never appear in logs, denial or error (SPEC §6). Longest first, so that a
-  // secret containing another is masked whole.
+  // Secret values never appear in logs, denial or error (SPEC §6), nor does the sign-up
+  // password a Hook can read. Longest first, so that a value containing another is masked whole.
   void MaskSecrets() {
-    std::vector<std::string> values;
+    std::vector<std::pair<std::string, std::string_view>> values;
     for (const auto& cfg : flow_.steps()) {
       for (const auto& [name, value] : cfg.secrets) {
-        if (!value.empty()) values.push_back(value);
+        if (!value.empty()) values.emplace_back(value, kSecretMask);
       }
     }
+    if (password_ && !password_->empty()) values.emplace_back(*password_, kPasswordMask);
     if (values.empty()) return;
     std::sort(values.begin(), values.end(),
-              [](const auto& a, const auto& b) { return a.size() > b.size(); });
+              [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
     auto mask = [&values](std::string* s) {
-      for (const auto& v : values) ReplaceAll(s, v, kSecretMask);
+      for (const auto& [value, replacement] : values) ReplaceAll(s, value, replacement);
     };
     for (auto& step : record_.steps) {
       for (auto& line : step.logs) mask(&line);

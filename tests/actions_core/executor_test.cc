@@ -289,6 +289,26 @@ TEST_CASE("Executor: secret values are masked in logs, denial and error",
   CHECK_THAT(err.error->message, Catch::Contains("[secret]"));
 }
 
+TEST_CASE("Executor: the sign-up password is masked in logs, denial and error",
+          "[actions_core][executor]") {
+  // A step that, like a Hook, can read the password, and leaks it everywhere it can.
+  class Leaky : public Step {
+   public:
+    StepKind kind() const override { return StepKind::kHook; }
+    void Start(std::shared_ptr<StepRun> run) override {
+      run->api().Log("password is " + run->password().value_or("?"));
+      run->api().Deny("weak password " + run->password().value_or("?"));
+      run->Finish(StepEnd::Returned());
+    }
+  };
+  Flow flow;
+  flow.Add("leaky", std::make_shared<Leaky>());
+  auto r = RunToDecision(flow, SampleEvent());
+  REQUIRE(r.outcome == Outcome::kDeny);
+  CHECK(r.steps[0].logs == std::vector<std::string>{"password is [password]"});
+  CHECK(r.denial->denial.reason == "weak password [password]");
+}
+
 TEST_CASE("Executor: logs are capped per execution across steps", "[actions_core][executor]") {
   FlowOptions options;
   options.max_log_bytes = 100;

@@ -1,0 +1,129 @@
+#include "commands.h"
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "prereg/actions/event.h"
+#include "prereg/adapters/runtime.h"
+
+namespace prereg::cli {
+
+using json = nlohmann::json;
+
+int ExitCodeFor(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kAllow: return kExitAllow;
+    case Outcome::kDeny: return kExitDeny;
+    case Outcome::kError: return kExitError;
+  }
+  return kExitError;
+}
+
+json DefaultEvent() {
+  return json::parse(R"({
+    "user": {"email": "user@example.com", "user_metadata": {}, "app_metadata": {}},
+    "request": {"ip": "127.0.0.1", "method": "POST", "language": "en", "geoip": {}, "body": {}},
+    "connection": {"id": "con_local", "name": "Username-Password-Authentication",
+                   "strategy": "auth0"},
+    "tenant": {"id": "local"}
+  })");
+}
+
+Result<json> ReadEvent(const std::string& path) {
+  std::stringstream text;
+  if (path == "-") {
+    text << std::cin.rdbuf();
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Status::NotFound(fmt::format("cannot read event file {}", path));
+    text << in.rdbuf();
+  }
+  auto event = ParseEvent(text.str());
+  if (!event.ok()) {
+    return Status::InvalidArgument(
+        fmt::format("{}: {}", path == "-" ? "event on stdin" : path, event.status().message()));
+  }
+  return event;
+}
+
+std::string RenderText(const DecisionRecord& r) {
+  std::string out;
+  auto j = r.ToJson();
+  switch (r.outcome) {
+    case Outcome::kAllow: out += "ALLOW\n"; break;
+    case Outcome::kDeny:
+      out += fmt::format("DENY ({}) by step \"{}\"\n", j["denial"]["kind"].get<std::string>(),
+                         r.denial->step);
+      out += fmt::format("  reason:       {}\n", r.denial->denial.reason);
+      out += fmt::format("  user message: {}\n", r.denial->denial.user_message.value_or("(none)"));
+      break;
+    case Outcome::kError:
+      out += fmt::format("ERROR ({}) in step \"{}\"\n  {}\n", ErrorClassName(r.error->error_class),
+                         r.error->step, r.error->message);
+      break;
+  }
+  out += "steps:\n";
+  for (const auto& s : r.steps) {
+    out += fmt::format("  {:<24} {:<6} {:<8} {:>9.3f} ms\n", s.name, StepKindName(s.kind),
+                       StepStatusName(s.status), s.duration_ms);
+    for (const auto& line : s.logs) out += fmt::format("    | {}\n", line);
+  }
+  if (r.outcome == Outcome::kAllow) {
+    if (r.user_id) out += fmt::format("user_id:       {}\n", *r.user_id);
+    out += fmt::format("app_metadata:  {}\n", j["user"]["app_metadata"].dump());
+    out += fmt::format("user_metadata: {}\n", j["user"]["user_metadata"].dump());
+  } else if (!r.requested_app_metadata.empty() || !r.requested_user_metadata.empty() ||
+             r.requested_user_id) {
+    out += fmt::format("requested, not applied: {}\n", j["requested"].dump());
+  }
+  return out;
+}
+
+int RunCommand(const RunArgs& args, std::ostream& out, std::ostream& err) {
+  auto fail = [&err](const Status& s) {
+    err << "prereg run: " << s.message() << "\n";
+    return kExitUsage;
+  };
+  std::map<std::string, std::string> secrets;
+  for (const auto& text : args.secrets) {
+    auto secret = adapters::ParseSecret(text);
+    if (!secret.ok()) return fail(secret.status());
+    secrets[secret.value().first] = secret.value().second;
+  }
+  if (args.timeout_ms && *args.timeout_ms <= 0) {
+    return fail(Status::InvalidArgument("--timeout-ms must be a positive number of ms"));
+  }
+  auto spec = adapters::ParseStepArguments(args.steps, secrets);
+  if (!spec.ok()) return fail(spec.status());
+  json event = DefaultEvent();
+  if (!args.event_path.empty()) {
+    auto read = ReadEvent(args.event_path);
+    if (!read.ok()) return fail(read.status());
+    event = std::move(read).value();
+  }
+
+  adapters::Runtime runtime(args.pool);
+  if (Status s = runtime.Start(); !s.ok()) {
+    // The engine itself cannot run: an error outcome, not a usage error (SPEC §2).
+    DecisionRecord record;
+    record.outcome = Outcome::kError;
+    record.error = DecisionRecord::ErrorInfo{ErrorClass::kPlatformError, s.message(), ""};
+    err << "prereg run: " << s.message() << "\n";
+    out << (args.format == "text" ? RenderText(record) : record.ToJson().dump(2) + "\n");
+    return kExitError;
+  }
+  FlowOptions options;
+  options.timeout_ms = args.timeout_ms.value_or(spec.value().timeout_ms.value_or(options.timeout_ms));
+  auto flow = runtime.Load(spec.value(), options);
+  if (!flow.ok()) return fail(flow.status());
+  auto record = runtime.Run(*flow.value(), event);
+  if (!record.ok()) return fail(record.status());
+  out << (args.format == "text" ? RenderText(record.value())
+                                : record.value().ToJson().dump(2) + "\n");
+  return ExitCodeFor(record.value().outcome);
+}
+
+}  // namespace prereg::cli

@@ -1,0 +1,53 @@
+// Internal to the CLI: the `prereg` subcommands. Each returns the process exit code; exit codes
+// are mapped from outcomes here and nowhere else.
+
+#ifndef PREREG_ADAPTERS_CLI_COMMANDS_H_
+#define PREREG_ADAPTERS_CLI_COMMANDS_H_
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "prereg/actions/decision.h"
+#include "prereg/adapters/node_pool.h"
+
+namespace prereg::cli {
+
+constexpr int kExitAllow = 0;
+constexpr int kExitUsage = 1;  // usage or input error, message on stderr
+constexpr int kExitDeny = 2;
+constexpr int kExitError = 3;
+
+int ExitCodeFor(Outcome outcome);
+
+struct RunArgs {
+  std::string event_path;  // "-" for stdin, empty for the built-in example event
+  std::vector<std::string> secrets;  // NAME=VALUE
+  std::optional<int64_t> timeout_ms;
+  std::string format = "json";  // or "text"
+  std::vector<std::string> steps;
+  adapters::PoolOptions pool;
+};
+int RunCommand(const RunArgs& args, std::ostream& out, std::ostream& err);
+
+struct TestArgs {
+  std::vector<std::string> cases;  // files or directories of *.json case files
+  std::string junit_path;
+  adapters::PoolOptions pool;
+};
+int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err);
+
+// The event used when `prereg run` gets no --event: the skeleton of Auth0's documented event.
+nlohmann::json DefaultEvent();
+// Reads an event from a file or "-" (stdin). Errors name the file.
+Result<nlohmann::json> ReadEvent(const std::string& path);
+// A decision record for people (prereg run --format text).
+std::string RenderText(const DecisionRecord& record);
+
+}  // namespace prereg::cli
+
+#endif  // PREREG_ADAPTERS_CLI_COMMANDS_H_

@@ -1,0 +1,66 @@
+// prereg: run, test (and later serve, migrate, compare) pre-user-registration flows.
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+
+namespace {
+
+void AddPoolOptions(CLI::App* cmd, prereg::adapters::PoolOptions* pool) {
+  cmd->add_option("--node", pool->node_path, "Path to the node executable (Node.js >= 18)")
+      ->capture_default_str();
+  cmd->add_option("--memory-mb", pool->max_old_space_mb,
+                  "V8 heap limit per worker in MiB (0: Node's default)")
+      ->capture_default_str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "prereg: run Auth0 pre-user-registration Hooks and Actions locally, on one engine.\n"
+      "Exit codes: 0 allow, 2 deny, 3 error outcome, 1 usage or input error."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "prereg 0.1.0");
+
+  prereg::cli::RunArgs run;
+  run.pool.workers = 1;
+  auto* run_cmd = app.add_subcommand(
+      "run",
+      "Run STEPs (Hook or Action .js files, in the order given, or flow files) on one event and "
+      "print the decision record. Exit 0 allow, 2 deny, 3 error, 1 usage or input error.");
+  run_cmd->add_option("--event", run.event_path,
+                      "Event JSON file, or - for stdin (default: a minimal example event)");
+  run_cmd->add_option("--secret", run.secrets, "NAME=VALUE secret for every step (repeatable)");
+  run_cmd->add_option("--timeout-ms", run.timeout_ms,
+                      "Budget for the whole flow in ms (default: the flow file's, else 20000)");
+  run_cmd->add_option("--format", run.format, "Output: json (the decision record) or text")
+      ->check(CLI::IsMember({"json", "text"}))
+      ->capture_default_str();
+  AddPoolOptions(run_cmd, &run.pool);
+  run_cmd->add_option("STEP", run.steps, "Hook/Action .js files or flow .json files")->required();
+
+  prereg::cli::TestArgs test;
+  test.pool.workers = 2;
+  auto* test_cmd = app.add_subcommand(
+      "test",
+      "Run test cases (JSON files, or directories of them) and check their decision records. "
+      "Prints one line per failure and a summary; exit 0 only when every case passes.");
+  test_cmd->add_option("--junit", test.junit_path, "Also write a JUnit XML report to FILE");
+  test_cmd->add_option("--workers", test.pool.workers, "Node worker processes")
+      ->capture_default_str();
+  AddPoolOptions(test_cmd, &test.pool);
+  test_cmd->add_option("CASE", test.cases, "Case files or directories")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : prereg::cli::kExitUsage;
+  }
+  if (*run_cmd) return prereg::cli::RunCommand(run, std::cout, std::cerr);
+  if (*test_cmd) return prereg::cli::TestCommand(test, std::cout, std::cerr);
+  return prereg::cli::kExitUsage;
+}

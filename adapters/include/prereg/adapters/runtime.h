@@ -1,0 +1,45 @@
+// Runtime: one event loop, its Scheduler and a NodePool — what every command needs to load and
+// run JavaScript flows. Use from one thread.
+
+#ifndef PREREG_ADAPTERS_RUNTIME_H_
+#define PREREG_ADAPTERS_RUNTIME_H_
+
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
+
+#include "prereg/actions/decision.h"
+#include "prereg/actions/flow.h"
+#include "prereg/adapters/asio_scheduler.h"
+#include "prereg/adapters/flow_loader.h"
+#include "prereg/adapters/node_pool.h"
+
+namespace prereg::adapters {
+
+class Runtime {
+ public:
+  explicit Runtime(PoolOptions options);
+  ~Runtime();
+
+  // Starts the Node workers. kUnavailable when node cannot start.
+  Status Start();
+  // Loads every script of `spec` and builds the flow (see BuildFlow).
+  Result<std::unique_ptr<Flow>> Load(const FlowSpec& spec, FlowOptions options);
+  // Runs one execution to its decision, driving the event loop in this thread.
+  // kInvalidArgument for an event CheckEvent rejects.
+  Result<DecisionRecord> Run(const Flow& flow, const nlohmann::json& event);
+
+  boost::asio::io_context& io() { return io_; }
+  AsioScheduler& scheduler() { return scheduler_; }
+  NodePool& pool() { return *pool_; }
+
+ private:
+  boost::asio::io_context io_;
+  AsioScheduler scheduler_;
+  std::unique_ptr<NodePool> pool_;
+};
+
+}  // namespace prereg::adapters
+
+#endif  // PREREG_ADAPTERS_RUNTIME_H_

@@ -1,0 +1,45 @@
+// ScriptStep: a JavaScript Hook or Action run in the NodePool.
+//
+// The runner reports what the script did; this step replays it through the Api (Actions) or the
+// Hook adapter's CallbackGate (Hooks), so the engine's rules apply to scripts exactly as to
+// native steps. A synchronous api.cache call is answered while the script waits.
+
+#ifndef PREREG_ADAPTERS_SCRIPT_STEP_H_
+#define PREREG_ADAPTERS_SCRIPT_STEP_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "prereg/actions/step.h"
+#include "prereg/adapters/node_pool.h"
+
+namespace prereg::adapters {
+
+class ScriptStep : public Step {
+ public:
+  // `script` is an absolute path already checked with NodePool::CheckScript. `pool` must
+  // outlive the step.
+  ScriptStep(NodePool* pool, std::string script, StepKind kind)
+      : pool_(pool), script_(std::move(script)), kind_(kind) {}
+
+  StepKind kind() const override { return kind_; }
+  void Start(std::shared_ptr<StepRun> run) override;
+  void Cancel(const std::shared_ptr<StepRun>& run) override;
+  const std::string& script() const { return script_; }
+
+ private:
+  NodePool* const pool_;
+  const std::string script_;
+  const StepKind kind_;
+  // Jobs in the pool per run; shared with the pool's callbacks, which may outlive the step.
+  std::shared_ptr<std::map<const StepRun*, uint64_t>> jobs_ =
+      std::make_shared<std::map<const StepRun*, uint64_t>>();
+};
+
+// Decodes an argument as the runner encodes it: {j: JSON} or {k: kind}.
+Value DecodeValue(const nlohmann::json& wire);
+
+}  // namespace prereg::adapters
+
+#endif  // PREREG_ADAPTERS_SCRIPT_STEP_H_
