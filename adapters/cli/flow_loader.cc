@@ -109,7 +109,7 @@ Result<FlowSpec> ReadFlowFile(const std::string& path) {
       } else if (key == "timeout_ms") {
         if (Status st = CheckTimeout(value, at("timeout_ms"), &s.timeout_ms); !st.ok()) return st;
       } else {
-        return Status::InvalidArgument(at(fmt::format("unknown field \"{}\"", key)));
+        return Status::InvalidArgument(at("") + fmt::format(": unknown field \"{}\"", key));
       }
     }
     spec.steps.push_back(std::move(s));

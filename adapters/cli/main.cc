@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
       "print the decision record. Exit 0 allow, 2 deny, 3 error, 1 usage or input error.");
   run_cmd->add_option("--event", run.event_path,
                       "Event JSON file, or - for stdin (default: a minimal example event)");
-  run_cmd->add_option("--secret", run.secrets, "NAME=VALUE secret for every step (repeatable)");
+  run_cmd->add_option("--secret", run.secrets, "NAME=VALUE secret for every step (repeatable)")
+      ->allow_extra_args(false);
   run_cmd->add_option("--timeout-ms", run.timeout_ms,
                       "Budget for the whole flow in ms (default: the flow file's, else 20000)");
   run_cmd->add_option("--format", run.format, "Output: json (the decision record) or text")

@@ -57,7 +57,13 @@ void Subset(const json& want, const json& got, const std::string& path,
 std::vector<std::string> CheckExpectations(const json& expect, const DecisionRecord& record) {
   std::vector<std::string> failures;
   const json got = json::parse(record.ToJson().dump());
+  // The outcome first: when it is wrong, it explains the failures that follow.
+  std::vector<std::pair<std::string, json>> ordered;
+  if (expect.contains("outcome")) ordered.emplace_back("outcome", expect["outcome"]);
   for (const auto& [key, want] : expect.items()) {
+    if (key != "outcome") ordered.emplace_back(key, want);
+  }
+  for (const auto& [key, want] : ordered) {
     if (key == "outcome") {
       if (got["outcome"] != want) {
         std::string detail;

@@ -1,0 +1,261 @@
+// `prereg run` and `prereg test` as users and scripts call them: the real binary, real files.
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "js_fixture.h"
+
+namespace prereg {
+namespace {
+
+using json = nlohmann::json;
+using testing::Action;
+using testing::Hook;
+using testing::TempDir;
+
+struct CliResult {
+  int code;
+  std::string out, err;
+};
+
+std::string Slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs `prereg ARGS` in `dir` with `input` on stdin.
+CliResult Cli(const TempDir& dir, const std::string& args, const std::string& input = "") {
+  const auto in = dir.Write(".stdin", input);
+  const auto out = dir.path() / ".stdout";
+  const auto err = dir.path() / ".stderr";
+  const std::string cmd = "cd '" + dir.path().string() + "' && '" PREREG_BINARY "' " + args +
+                          " < '" + in + "' > '" + out.string() + "' 2> '" + err.string() + "'";
+  int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
+}
+
+TEST_CASE("CLI run: exit codes are 0 allow, 2 deny, 3 error, 1 usage", "[adapters][cli]") {
+  TempDir dir;
+  dir.Write("allow.js", Action("api.user.setAppMetadata('a', 1);"));
+  dir.Write("deny.js", Hook("cb(new PreUserRegistrationError('no', 'Nope'));"));
+  dir.Write("error.js", Action("throw new Error('x');"));
+  dir.Write("event.json", testing::SampleEvent().dump());
+  auto allow = Cli(dir, "run --event event.json allow.js");
+  CHECK(allow.code == 0);
+  auto record = json::parse(allow.out);
+  CHECK(record["outcome"] == "allow");
+  CHECK(record["user"]["app_metadata"] == json{{"a", 1}, {"plan", "free"}});
+  CHECK(Cli(dir, "run --event event.json deny.js allow.js").code == 2);
+  CHECK(Cli(dir, "run --event event.json error.js").code == 3);
+  auto usage = Cli(dir, "run --event event.json missing.js");
+  CHECK(usage.code == 1);
+  CHECK_THAT(usage.err, Catch::Contains("missing.js does not exist"));
+  CHECK(Cli(dir, "run").code == 1);
+  CHECK(Cli(dir, "run --bogus allow.js").code == 1);
+}
+
+TEST_CASE("CLI run: the JSON record has the SPEC shape and key order", "[adapters][cli]") {
+  TempDir dir;
+  dir.Write("deny.js", Action("api.access.deny('r', 'm');"));
+  auto r = Cli(dir, "run deny.js");
+  REQUIRE(r.code == 2);
+  const auto record = nlohmann::ordered_json::parse(r.out);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : record.items()) keys.push_back(k);
+  CHECK(keys == std::vector<std::string>{"outcome", "denial", "requested", "steps"});
+  CHECK(record["denial"] == nlohmann::ordered_json::parse(
+                                R"({"kind":"access_denied","reason":"r","user_message":"m","step":"deny"})"));
+  CHECK(record["steps"][0]["kind"] == "action");
+}
+
+TEST_CASE("CLI run: events come from a file or stdin and bad ones are input errors",
+          "[adapters][cli]") {
+  TempDir dir;
+  dir.Write("echo.js", Action("api.user.setAppMetadata('country', event.request.geoip.countryCode);"));
+  auto stdin_run = Cli(dir, "run --event - echo.js", testing::SampleEvent().dump());
+  REQUIRE(stdin_run.code == 0);
+  CHECK(json::parse(stdin_run.out)["user"]["app_metadata"]["country"] == "GB");
+  auto bad = Cli(dir, "run --event - echo.js", "{\"user\": ");
+  CHECK(bad.code == 1);
+  CHECK_THAT(bad.err, Catch::Contains("not valid JSON"));
+  auto wrong = Cli(dir, "run --event - echo.js", "{\"user\": []}");
+  CHECK(wrong.code == 1);
+  CHECK_THAT(wrong.err, Catch::Contains("event.user must be an object"));
+  CHECK(Cli(dir, "run --event nope.json echo.js").code == 1);
+}
+
+TEST_CASE("CLI run: secrets apply to every step and are masked", "[adapters][cli]") {
+  TempDir dir;
+  dir.Write("a.js", Action("console.log('key', event.secrets.KEY);"));
+  dir.Write("h.js", Hook("console.log('hook key', context.webtask.secrets.KEY); cb();"));
+  auto r = Cli(dir, "run --secret KEY=abc123 h.js a.js");
+  REQUIRE(r.code == 0);
+  auto record = json::parse(r.out);
+  CHECK(record["steps"][0]["logs"][0] == "hook key [secret]");
+  CHECK(record["steps"][1]["logs"][0] == "key [secret]");
+  CHECK(Cli(dir, "run --secret NOEQUALS a.js").code == 1);
+}
+
+TEST_CASE("CLI run: --timeout-ms sets the flow budget", "[adapters][cli]") {
+  TempDir dir;
+  dir.Write("slow.js", Action("await new Promise((r) => setTimeout(r, 5000));"));
+  auto r = Cli(dir, "run --timeout-ms 200 slow.js");
+  CHECK(r.code == 3);
+  auto record = json::parse(r.out);
+  CHECK(record["error"]["class"] == "action_timeout");
+  CHECK_THAT(record["error"]["message"].get<std::string>(), Catch::Contains("200 ms"));
+}
+
+TEST_CASE("CLI run: flow files name steps, give secrets and budgets, paths relative to them",
+          "[adapters][cli]") {
+  TempDir dir;
+  dir.Write("flows/scripts/hook.js", Hook("cb(null, {user: {app_metadata: {s: context.webtask.secrets.S}}});"));
+  dir.Write("flows/scripts/slow.js", Action("await new Promise((r) => setTimeout(r, 2000));"));
+  dir.Write("flows/main.json", R"({"timeout_ms": 5000, "steps": [
+      {"name": "legacy hook", "script": "scripts/hook.js", "secrets": {"S": "s3cr3t-value"}},
+      {"script": "scripts/slow.js", "timeout_ms": 100}]})");
+  auto r = Cli(dir, "run flows/main.json");
+  CHECK(r.code == 3);
+  auto record = json::parse(r.out);
+  CHECK(record["steps"][0]["name"] == "legacy hook");
+  CHECK(record["steps"][0]["status"] == "ok");
+  CHECK(record["steps"][1]["name"] == "slow");
+  CHECK(record["error"]["message"] ==
+        "step \"slow\" did not finish within its 100 ms budget: the Action had not finished (a "
+        "long loop, or a promise that never settles)");
+  CHECK(record["requested"]["app_metadata"]["s"] == "s3cr3t-value");  // masking is for logs
+}
+
+TEST_CASE("CLI run: flow file mistakes name the file and the field", "[adapters][cli]") {
+  TempDir dir;
+  dir.Write("a.js", Action(""));
+  const struct {
+    const char* flow;
+    const char* says;
+  } cases[] = {
+      {R"({"steps": []})", "\"steps\" must be a non-empty array"},
+      {R"({"steps": [{"scirpt": "a.js"}]})", "steps[0].script must be a string"},
+      {R"({"steps": [{"script": "a.js", "extra": 1}]})", "steps[0]: unknown field \"extra\""},
+      {R"({"steps": [{"script": "b.js"}]})", "steps[0].script: step script"},
+      {R"({"steps": [{"script": "a.js", "timeout_ms": -1}]})", "timeout_ms must be a positive"},
+      {R"({"steps": [{"script": "a.js", "secrets": {"K": 1}}]})", "secrets.K must be a string"},
+      {R"([1])", "must be a JSON object"},
+      {R"({"steps": )", "not valid JSON"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.flow);
+    dir.Write("flow.json", c.flow);
+    auto r = Cli(dir, "run flow.json");
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("flow.json") && Catch::Contains(c.says));
+  }
+}
+
+TEST_CASE("CLI run: a script that does not load is an input error, never an allow",
+          "[adapters][cli]") {
+  TempDir dir;
+  dir.Write("broken.js", "module.exports = function (user, context, cb) {");
+  auto r = Cli(dir, "run broken.js");
+  CHECK(r.code == 1);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Catch::Contains("broken.js") && Catch::Contains("syntax error"));
+}
+
+TEST_CASE("CLI run: no node is a platform_error outcome", "[adapters][cli]") {
+  TempDir dir;
+  dir.Write("a.js", Action(""));
+  auto r = Cli(dir, "run --node /nonexistent/node a.js");
+  CHECK(r.code == 3);
+  CHECK(json::parse(r.out)["error"]["class"] == "platform_error");
+}
+
+TEST_CASE("CLI run: --format text is for people", "[adapters][cli]") {
+  TempDir dir;
+  dir.Write("d.js", Action("console.log('checking'); api.access.deny('bad ip', 'Try later');"));
+  auto r = Cli(dir, "run --format text d.js");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.out, Catch::StartsWith("DENY (access_denied) by step \"d\"") &&
+                        Catch::Contains("user message: Try later") && Catch::Contains("| checking"));
+}
+
+TEST_CASE("CLI test: passing and failing cases, one line per failure, summary and JUnit",
+          "[adapters][cli]") {
+  TempDir dir;
+  dir.Write("geo.js", Action("if (event.request.geoip.countryCode === 'KP') "
+                             "api.access.deny('embargo', 'Not available');\n"
+                             "api.user.setAppMetadata('seen', api.cache.get('seed')?.value ?? null);"));
+  dir.Write("events/kp.json", R"({"request": {"geoip": {"countryCode": "KP"}}})");
+  dir.Write("cases/pass.case.json", R"([
+    {"name": "denies embargoed", "steps": ["../geo.js"], "event": "../events/kp.json",
+     "expect": {"outcome": "deny", "denial": {"reason": "embargo", "step": "geo"}}},
+    {"name": "seeded cache", "steps": ["../geo.js"], "cache": {"seed": "s1"},
+     "event": {"request": {"geoip": {"countryCode": "FR"}}},
+     "expect": {"outcome": "allow", "app_metadata": {"seen": "s1"}}}])");
+  dir.Write("cases/fail.case.json", R"({"name": "wrong expectation", "steps": ["../geo.js"],
+     "event": {"request": {"geoip": {"countryCode": "FR"}}},
+     "expect": {"outcome": "deny"}})");
+  auto ok = Cli(dir, "test cases/pass.case.json");
+  CHECK(ok.code == 0);
+  CHECK_THAT(ok.out, Catch::EndsWith("2 passed, 0 failed\n"));
+  auto mixed = Cli(dir, "test --junit report.xml cases");
+  CHECK(mixed.code == 2);
+  CHECK_THAT(mixed.out, Catch::Contains("FAIL ") && Catch::Contains("wrong expectation") &&
+                            Catch::Contains("outcome: expected \"deny\", got \"allow\"") &&
+                            Catch::EndsWith("2 passed, 1 failed\n"));
+  auto xml = Slurp(dir.path() / "report.xml");
+  CHECK_THAT(xml, Catch::Contains("tests=\"3\" failures=\"1\"") &&
+                      Catch::Contains("<testcase classname=") && Catch::Contains("<failure"));
+}
+
+}  // namespace
+}  // namespace prereg
+
+namespace prereg {
+namespace {
+
+// The bundled examples stay correct: their own test cases pass.
+TEST_CASE("Examples: the bundled prereg test cases pass", "[adapters][cli][examples]") {
+  TempDir dir;
+  auto r = Cli(dir, "test '" PREREG_EXAMPLES_DIR "/cases'");
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::EndsWith(" passed, 0 failed\n"));
+}
+
+// The risk-check Action calls a real HTTP server on loopback with its secret API key.
+TEST_CASE("Examples: the risk check calls a local HTTP service with its secret",
+          "[adapters][cli][examples]") {
+  TempDir dir;
+  const auto port_file = dir.path() / "port";
+  const std::string server = "RISK_API_KEY=example-key node '" PREREG_EXAMPLES_DIR
+                             "/servers/risk-server.js' 0 > '" + port_file.string() +
+                             "' 2>&1 & echo $! > '" + (dir.path() / "pid").string() + "'";
+  REQUIRE(std::system(server.c_str()) == 0);
+  std::string port;
+  for (int i = 0; i < 100 && port.empty(); ++i) {
+    auto text = Slurp(port_file);
+    if (text.rfind("listening ", 0) == 0) port = text.substr(10, text.find('\n') - 10);
+    if (port.empty()) std::system("sleep 0.05");
+  }
+  REQUIRE_FALSE(port.empty());
+  const std::string flow = "--secret RISK_API_URL=http://127.0.0.1:" + port +
+                           "/score --secret RISK_API_KEY=example-key '" PREREG_EXAMPLES_DIR
+                           "/actions/risk-check.js'";
+  auto risky = Cli(dir, "run --event '" PREREG_EXAMPLES_DIR "/events/disposable.json' " + flow);
+  auto fine = Cli(dir, "run --event '" PREREG_EXAMPLES_DIR "/events/signup.json' " + flow);
+  std::system(("kill $(cat '" + (dir.path() / "pid").string() + "')").c_str());
+  CHECK(risky.code == 2);
+  CHECK(json::parse(risky.out)["denial"]["reason"] == "risk score 95 for 198.51.100.23");
+  REQUIRE(fine.code == 0);
+  CHECK(json::parse(fine.out)["user"]["app_metadata"]["risk"] == json{{"checked", true}, {"score", 10}});
+}
+
+}  // namespace
+}  // namespace prereg

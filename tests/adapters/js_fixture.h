@@ -1,0 +1,110 @@
+// Runs JavaScript steps through the real Node worker pool: scripts are written to a temporary
+// directory, loaded like `prereg run` loads them, and executed on a Runtime.
+
+#ifndef PREREG_TESTS_ADAPTERS_JS_FIXTURE_H_
+#define PREREG_TESTS_ADAPTERS_JS_FIXTURE_H_
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "prereg/adapters/runtime.h"
+#include "support/flow_runner.h"
+
+namespace prereg::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() /
+            ("prereg-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::string Write(const std::string& name, const std::string& text) const {
+    auto p = path_ / name;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
+    return p.string();
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct JsStep {
+  std::string name;
+  std::string source;
+  std::map<std::string, std::string> secrets = {};
+  std::optional<int64_t> timeout_ms = std::nullopt;
+};
+
+class JsFixture {
+ public:
+  explicit JsFixture(adapters::PoolOptions options = {}) : runtime_(std::move(options)) {
+    Status s = runtime_.Start();
+    INFO(s.ToString());
+    REQUIRE(s.ok());
+  }
+
+  // Loads the steps as a flow; a script error is returned, not thrown.
+  Result<std::unique_ptr<Flow>> Load(const std::vector<JsStep>& steps, FlowOptions options = {}) {
+    // Workers cache modules by path for their lifetime, so every load gets its own directory.
+    const std::string sub = "load" + std::to_string(++loads_) + "/";
+    adapters::FlowSpec spec;
+    for (const auto& s : steps) {
+      auto path = dir_.Write(sub + s.name + ".js", s.source);
+      spec.steps.push_back({s.name, path, s.secrets, s.timeout_ms});
+    }
+    return runtime_.Load(spec, std::move(options));
+  }
+
+  // Loads and runs; REQUIREs that loading succeeds.
+  DecisionRecord Run(const std::vector<JsStep>& steps, const nlohmann::json& event = SampleEvent(),
+                     FlowOptions options = {}) {
+    auto flow = Load(steps, std::move(options));
+    INFO(flow.status().ToString());
+    REQUIRE(flow.ok());
+    return RunFlow(*flow.value(), event);
+  }
+
+  DecisionRecord RunFlow(const Flow& flow, const nlohmann::json& event = SampleEvent()) {
+    auto record = runtime_.Run(flow, event);
+    INFO(record.status().ToString());
+    REQUIRE(record.ok());
+    return std::move(record).value();
+  }
+
+  adapters::Runtime& runtime() { return runtime_; }
+  const TempDir& dir() const { return dir_; }
+
+ private:
+  TempDir dir_;
+  adapters::Runtime runtime_;
+  int loads_ = 0;
+};
+
+// An Action whose body is `body`.
+inline std::string Action(const std::string& body) {
+  return "exports.onExecutePreUserRegistration = async (event, api) => {\n" + body + "\n};\n";
+}
+// A Hook whose body is `body`.
+inline std::string Hook(const std::string& body) {
+  return "module.exports = function (user, context, cb) {\n" + body + "\n};\n";
+}
+
+}  // namespace prereg::testing
+
+#endif  // PREREG_TESTS_ADAPTERS_JS_FIXTURE_H_
