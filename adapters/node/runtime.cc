@@ -1,5 +1,6 @@
 #include "prereg/adapters/runtime.h"
 
+#include <chrono>
 #include <optional>
 
 #include "prereg/actions/executor.h"
@@ -22,7 +23,14 @@ Result<DecisionRecord> Runtime::Run(const Flow& flow, const nlohmann::json& even
   Status s = ExecuteFlow(flow, event, &scheduler_, [&record](DecisionRecord r) { record = std::move(r); });
   if (!s.ok()) return s;
   if (io_.stopped()) io_.restart();
-  while (!record && io_.run_one() > 0) {
+  while (!record) {
+    // A worker usually answers within microseconds: poll briefly before sleeping in the kernel,
+    // which costs tens of microseconds to wake from on an idle machine.
+    if (io_.poll_one() > 0) continue;
+    const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us_);
+    bool ran = false;
+    while (!ran && std::chrono::steady_clock::now() < spin_until) ran = io_.poll_one() > 0;
+    if (!ran && io_.run_one() == 0) break;
   }
   if (!record) return Status::Internal("the event loop stopped before the flow reached a decision");
   return std::move(*record);

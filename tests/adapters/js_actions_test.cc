@@ -216,3 +216,31 @@ TEST_CASE("JS Action: a versioned require, as Hooks pin them, resolves to the in
 
 }  // namespace
 }  // namespace prereg
+
+namespace prereg {
+namespace {
+
+TEST_CASE("JS Action: Unicode and large events survive the worker protocol intact",
+          "[adapters][js][action]") {
+  testing::JsFixture f;
+  auto event = testing::SampleEvent();
+  std::string big;
+  for (int i = 0; i < 30000; ++i) big += "\xC3\xA9\xF0\x9F\x98\x80";  // é😀, 180 KB
+  event["user"]["name"] = "Zoë \xE5\xB1\xB1\xE7\x94\xB0 \xF0\x9F\x8C\x8D";
+  event["request"]["body"]["essay"] = big;
+  auto r = f.Run({{"u", testing::Action(
+                            "api.user.setUserMetadata('name', event.user.name);\n"
+                            "api.user.setUserMetadata('essay_length', event.request.body.essay.length);\n"
+                            "api.user.setUserMetadata('essay_ok', event.request.body.essay === "
+                            "'\\u00e9\\u{1F600}'.repeat(30000));\n"
+                            "console.log('hello %s', event.user.name);")}},
+                 event);
+  REQUIRE(r.outcome == Outcome::kAllow);
+  CHECK(r.user_metadata["name"] == "Zoë \xE5\xB1\xB1\xE7\x94\xB0 \xF0\x9F\x8C\x8D");
+  CHECK(r.user_metadata["essay_length"] == 90000);  // UTF-16 units: 1 + 2 per pair
+  CHECK(r.user_metadata["essay_ok"] == true);
+  CHECK(r.steps[0].logs == std::vector<std::string>{"hello Zoë \xE5\xB1\xB1\xE7\x94\xB0 \xF0\x9F\x8C\x8D"});
+}
+
+}  // namespace
+}  // namespace prereg

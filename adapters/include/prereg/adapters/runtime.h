@@ -35,6 +35,8 @@ class Runtime {
   NodePool& pool() { return *pool_; }
 
  private:
+  // How long Run() polls for a ready event before blocking. Default: 200 us
+  int spin_us_ = 200;
   boost::asio::io_context io_;
   AsioScheduler scheduler_;
   std::unique_ptr<NodePool> pool_;
