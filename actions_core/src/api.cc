@@ -87,9 +87,10 @@ std::optional<ApiMethod> ParseApiMethod(std::string_view name) {
 }
 
 Api::Api(std::string step_name, Cache* cache, Scheduler* scheduler,
-         const MetadataOptions* metadata, LogBudget* logs)
+         const MetadataOptions* metadata, LogBudget* logs, std::string cache_scope)
     : step_name_(std::move(step_name)),
       cache_(cache),
+      cache_scope_(std::move(cache_scope)),
       scheduler_(scheduler),
       metadata_(metadata),
       log_budget_(logs) {}
@@ -211,7 +212,7 @@ std::optional<std::string> Api::CacheKey(ApiMethod method, const Value& key) {
 std::optional<CacheRecord> Api::CacheGet(const Value& key) {
   auto k = CacheKey(ApiMethod::kCacheGet, key);
   if (!k) return std::nullopt;
-  return cache_->Get(*k, scheduler_->UnixMillis());
+  return cache_->Get(cache_scope_, *k, scheduler_->UnixMillis());
 }
 
 CacheWriteResult Api::CacheSet(const Value& key, const Value& value,
@@ -220,13 +221,14 @@ CacheWriteResult Api::CacheSet(const Value& key, const Value& value,
   if (!k || !CheckString(ApiMethod::kCacheSet, "value", value)) {
     return CacheWriteResult::Failure(CacheError::kFailedToSetCacheRecord);
   }
-  return cache_->Set(*k, value.json().get<std::string>(), options, scheduler_->UnixMillis());
+  return cache_->Set(cache_scope_, *k, value.json().get<std::string>(), options,
+                     scheduler_->UnixMillis());
 }
 
 CacheWriteResult Api::CacheDelete(const Value& key) {
   auto k = CacheKey(ApiMethod::kCacheDelete, key);
   if (!k) return CacheWriteResult::Failure(CacheError::kFailedToDeleteCacheRecord);
-  return cache_->Delete(*k, scheduler_->UnixMillis());
+  return cache_->Delete(cache_scope_, *k, scheduler_->UnixMillis());
 }
 
 nlohmann::json Api::Invoke(ApiMethod method, const std::vector<Value>& args) {

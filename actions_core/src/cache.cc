@@ -72,26 +72,30 @@ std::variant<int64_t, CacheError> ComputeExpiry(const CacheSetOptions& options, 
   return std::min(at, now_ms + limits.max_ttl_ms);
 }
 
-std::optional<CacheRecord> MemoryCache::Get(const std::string& key, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = records_.find(key);
-  if (it == records_.end()) return std::nullopt;
+std::string CacheScope(const std::string& tenant) {
+  return (tenant.empty() ? std::string("default") : tenant) + "/pre-user-registration";
+}
+
+std::optional<CacheRecord> GetRecord(CacheRecordMap* records, const std::string& key,
+                                     int64_t now_ms) {
+  auto it = records->find(key);
+  if (it == records->end()) return std::nullopt;
   if (it->second.expires_at <= now_ms) {
-    records_.erase(it);
+    records->erase(it);
     return std::nullopt;
   }
   return it->second;
 }
 
-CacheWriteResult MemoryCache::Set(const std::string& key, const std::string& value,
-                                  const CacheSetOptions& options, int64_t now_ms) {
-  if (auto e = CheckEntrySize(key, value, limits_)) return CacheWriteResult::Failure(*e);
-  std::lock_guard<std::mutex> lock(mu_);
+CacheWriteResult SetRecord(CacheRecordMap* records, const std::string& key,
+                           const std::string& value, const CacheSetOptions& options,
+                           int64_t now_ms, const CacheLimits& limits) {
+  if (auto e = CheckEntrySize(key, value, limits)) return CacheWriteResult::Failure(*e);
   size_t bytes = key.size() + value.size();
   size_t entries = 1;
-  for (auto it = records_.begin(); it != records_.end();) {
+  for (auto it = records->begin(); it != records->end();) {
     if (it->second.expires_at <= now_ms) {
-      it = records_.erase(it);
+      it = records->erase(it);
       continue;
     }
     if (it->first != key) {
@@ -100,25 +104,55 @@ CacheWriteResult MemoryCache::Set(const std::string& key, const std::string& val
     }
     ++it;
   }
-  if (bytes > limits_.max_total_bytes || entries > limits_.max_entries) {
+  if (bytes > limits.max_total_bytes || entries > limits.max_entries) {
     return CacheWriteResult::Failure(CacheError::kCacheSizeExceeded);
   }
-  auto expiry = ComputeExpiry(options, now_ms, limits_);
+  auto expiry = ComputeExpiry(options, now_ms, limits);
   if (auto* e = std::get_if<CacheError>(&expiry)) return CacheWriteResult::Failure(*e);
   CacheRecord record{value, std::get<int64_t>(expiry)};
-  records_[key] = record;
+  (*records)[key] = record;
   return CacheWriteResult::Success(std::move(record));
 }
 
-CacheWriteResult MemoryCache::Delete(const std::string& key, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = records_.find(key);
-  if (it == records_.end() || it->second.expires_at <= now_ms) {
-    if (it != records_.end()) records_.erase(it);
+CacheWriteResult DeleteRecord(CacheRecordMap* records, const std::string& key, int64_t now_ms) {
+  if (!GetRecord(records, key, now_ms)) {
     return CacheWriteResult::Failure(CacheError::kCacheKeyDoesNotExist);
   }
-  records_.erase(it);
+  records->erase(key);
   return CacheWriteResult::Success({});
+}
+
+std::optional<CacheRecord> MemoryCache::Get(const std::string& scope, const std::string& key,
+                                            int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return GetRecord(&scopes_[scope], key, now_ms);
+}
+
+CacheWriteResult MemoryCache::Set(const std::string& scope, const std::string& key,
+                                  const std::string& value, const CacheSetOptions& options,
+                                  int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return SetRecord(&scopes_[scope], key, value, options, now_ms, limits_);
+}
+
+CacheWriteResult MemoryCache::Delete(const std::string& scope, const std::string& key,
+                                     int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return DeleteRecord(&scopes_[scope], key, now_ms);
+}
+
+std::optional<CacheRecord> EvictionDrillCache::Get(const std::string& scope,
+                                                   const std::string& key, int64_t now_ms) {
+  auto record = inner_->Get(scope, key, now_ms);
+  if (!record) return record;
+  bool drop;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    drop = std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < probability_;
+  }
+  if (!drop) return record;
+  (void)inner_->Delete(scope, key, now_ms);  // gone for good, as an eviction is
+  return std::nullopt;
 }
 
 }  // namespace prereg

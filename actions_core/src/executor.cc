@@ -54,6 +54,10 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
   // The password leaves the event Actions see (SPEC §4); `secrets` is filled per step.
   void PrepareEvent() {
     event_.erase("secrets");
+    auto tenant = event_.find("tenant");
+    cache_scope_ = CacheScope(tenant != event_.end() && tenant->is_object()
+                                  ? tenant->value("id", std::string())
+                                  : std::string());
     auto& user = event_["user"];
     if (!user.is_object()) user = nlohmann::json::object();
     for (const char* m : {"app_metadata", "user_metadata"}) {
@@ -75,7 +79,7 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
     nlohmann::json step_event = event_;
     step_event["secrets"] = cfg.secrets;
     auto api = std::make_unique<Api>(cfg.name, &flow_.cache(), scheduler_,
-                                     &flow_.options().metadata, &log_budget_);
+                                     &flow_.options().metadata, &log_budget_, cache_scope_);
     auto self = shared_from_this();
     run_ = std::make_shared<StepRun>(std::move(step_event), password_, std::move(api), scheduler_,
                                      [self](StepEnd end) { self->OnStepEnd(std::move(end), false); });
@@ -229,6 +233,7 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
   std::function<void(DecisionRecord)> done_;
   nlohmann::json event_;  // as later steps see it: metadata of earlier steps applied
   std::optional<std::string> password_;
+  std::string cache_scope_;
   LogBudget log_budget_;
   DecisionRecord record_;
   int64_t start_us_ = 0;

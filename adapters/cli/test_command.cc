@@ -173,9 +173,11 @@ std::vector<std::string> RunCase(const json& c, const fs::path& dir,
   if (c.contains("cache")) {
     if (!c["cache"].is_object()) return {"\"cache\" must be an object of key: string value"};
     const int64_t now = runtime.scheduler().UnixMillis();
+    const auto& tenant = event.contains("tenant") ? event["tenant"] : json::object();
+    const auto scope = CacheScope(tenant.is_object() ? tenant.value("id", "") : "");
     for (const auto& [k, v] : c["cache"].items()) {
       if (!v.is_string()) return {fmt::format("cache.{} must be a string", k)};
-      auto r = flow.value()->cache().Set(k, v.get<std::string>(), {}, now);
+      auto r = flow.value()->cache().Set(scope, k, v.get<std::string>(), {}, now);
       if (!r.ok()) return {fmt::format("cache.{}: {}", k, CacheErrorName(*r.error))};
     }
   }

@@ -205,7 +205,7 @@ TEST_CASE("Api: cache.set with a non-string value is an invalid call", "[actions
   REQUIRE(f.api.effects().invalid_call);
   CHECK_THAT(*f.api.effects().invalid_call,
              Catch::Contains("api.cache.set") && Catch::Contains("value must be a string"));
-  CHECK_FALSE(f.cache.Get("k", f.scheduler.UnixMillis()));
+  CHECK_FALSE(f.cache.Get(CacheScope(""), "k", f.scheduler.UnixMillis()));
 }
 
 TEST_CASE("Api: method names parse as scripts spell them", "[actions_core][api]") {

@@ -8,6 +8,7 @@ namespace prereg {
 namespace {
 
 constexpr int64_t kNow = 1'700'000'000'000;
+const std::string kScope = CacheScope("acme");
 constexpr int64_t kMinute = 60 * 1000;
 
 std::string Code(const CacheWriteResult& r) { return r.ok() ? "success" : CacheErrorName(*r.error); }
@@ -30,7 +31,7 @@ TEST_CASE("Cache: key and value sizes are checked in bytes, key first", "[action
   for (const auto& c : cases) {
     MemoryCache cache;
     CAPTURE(c.key.size(), c.value.size());
-    CHECK(Code(cache.Set(c.key, c.value, {}, kNow)) == c.want);
+    CHECK(Code(cache.Set(kScope, c.key, c.value, {}, kNow)) == c.want);
   }
 }
 
@@ -38,15 +39,15 @@ TEST_CASE("Cache: total bytes of live keys and values are capped at 8192",
           "[actions_core][cache]") {
   MemoryCache cache;
   // Two records of 4095 + 1 bytes each: 8192 in all.
-  REQUIRE(cache.Set("a", std::string(4095, 'x'), {}, kNow).ok());
-  REQUIRE(cache.Set("b", std::string(4095, 'x'), {}, kNow).ok());
-  CHECK(Code(cache.Set("c", "", {}, kNow)) == "CacheSizeExceeded");
+  REQUIRE(cache.Set(kScope, "a", std::string(4095, 'x'), {}, kNow).ok());
+  REQUIRE(cache.Set(kScope, "b", std::string(4095, 'x'), {}, kNow).ok());
+  CHECK(Code(cache.Set(kScope, "c", "", {}, kNow)) == "CacheSizeExceeded");
   SECTION("the old value of a replaced key does not count") {
-    CHECK(cache.Set("b", std::string(4095, 'y'), {}, kNow).ok());
+    CHECK(cache.Set(kScope, "b", std::string(4095, 'y'), {}, kNow).ok());
   }
   SECTION("deleting frees room") {
-    REQUIRE(cache.Delete("a", kNow).ok());
-    CHECK(cache.Set("c", "", {}, kNow).ok());
+    REQUIRE(cache.Delete(kScope, "a", kNow).ok());
+    CHECK(cache.Set(kScope, "c", "", {}, kNow).ok());
   }
 }
 
@@ -54,19 +55,19 @@ TEST_CASE("Cache: at most 20 live entries, expired ones do not count", "[actions
   MemoryCache cache;
   CacheSetOptions short_ttl{nlohmann::json(1000), Value()};
   for (int i = 0; i < 20; ++i) {
-    REQUIRE(cache.Set("k" + std::to_string(i), "v", i == 0 ? short_ttl : CacheSetOptions{}, kNow)
+    REQUIRE(cache.Set(kScope, "k" + std::to_string(i), "v", i == 0 ? short_ttl : CacheSetOptions{}, kNow)
                 .ok());
   }
-  CHECK(Code(cache.Set("k20", "v", {}, kNow)) == "CacheSizeExceeded");
-  CHECK(cache.Set("k5", "replaced", {}, kNow).ok());
-  CHECK(cache.Set("k20", "v", {}, kNow + 1000).ok());  // k0 expired at kNow + 1000
+  CHECK(Code(cache.Set(kScope, "k20", "v", {}, kNow)) == "CacheSizeExceeded");
+  CHECK(cache.Set(kScope, "k5", "replaced", {}, kNow).ok());
+  CHECK(cache.Set(kScope, "k20", "v", {}, kNow + 1000).ok());  // k0 expired at kNow + 1000
 }
 
 TEST_CASE("Cache: size limits are checked before expiry", "[actions_core][cache]") {
   MemoryCache cache(CacheLimits{.max_entries = 1});
-  REQUIRE(cache.Set("a", "v", {}, kNow).ok());
-  CHECK(Code(cache.Set("b", "v", {nlohmann::json(0), Value()}, kNow)) == "CacheSizeExceeded");
-  CHECK(Code(cache.Set(std::string(65, 'k'), "v", {nlohmann::json("x"), Value()}, kNow)) ==
+  REQUIRE(cache.Set(kScope, "a", "v", {}, kNow).ok());
+  CHECK(Code(cache.Set(kScope, "b", "v", {nlohmann::json(0), Value()}, kNow)) == "CacheSizeExceeded");
+  CHECK(Code(cache.Set(kScope, std::string(65, 'k'), "v", {nlohmann::json("x"), Value()}, kNow)) ==
         "CacheKeySizeExceeded");
 }
 
@@ -100,36 +101,36 @@ TEST_CASE("Cache: expiry from ttl and expires_at", "[actions_core][cache]") {
   for (const auto& c : cases) {
     MemoryCache cache;
     CAPTURE(c.name);
-    auto r = cache.Set("k", "v", {c.ttl, c.expires_at}, kNow);
+    auto r = cache.Set(kScope, "k", "v", {c.ttl, c.expires_at}, kNow);
     CHECK(Code(r) == c.want);
     if (r.ok()) {
       CHECK(r.record.expires_at == c.expires);
       CHECK(r.record.value == "v");
     } else {
-      CHECK_FALSE(cache.Get("k", kNow));
+      CHECK_FALSE(cache.Get(kScope, "k", kNow));
     }
   }
 }
 
 TEST_CASE("Cache: default lifetime is configurable", "[actions_core][cache]") {
   MemoryCache cache(CacheLimits{.default_ttl_ms = 24 * 60 * kMinute});
-  CHECK(cache.Set("k", "v", {}, kNow).record.expires_at == kNow + 24 * 60 * kMinute);
+  CHECK(cache.Set(kScope, "k", "v", {}, kNow).record.expires_at == kNow + 24 * 60 * kMinute);
 }
 
 TEST_CASE("Cache: get never returns an expired record", "[actions_core][cache]") {
   MemoryCache cache;
-  REQUIRE(cache.Set("k", "v", {nlohmann::json(1000), Value()}, kNow).ok());
-  REQUIRE(cache.Get("k", kNow + 999));
-  CHECK(cache.Get("k", kNow + 999)->value == "v");
-  CHECK_FALSE(cache.Get("k", kNow + 1000));
+  REQUIRE(cache.Set(kScope, "k", "v", {nlohmann::json(1000), Value()}, kNow).ok());
+  REQUIRE(cache.Get(kScope, "k", kNow + 999));
+  CHECK(cache.Get(kScope, "k", kNow + 999)->value == "v");
+  CHECK_FALSE(cache.Get(kScope, "k", kNow + 1000));
 }
 
 TEST_CASE("Cache: deleting a missing or expired key is CacheKeyDoesNotExist",
           "[actions_core][cache]") {
   MemoryCache cache;
-  CHECK(Code(cache.Delete("nope", kNow)) == "CacheKeyDoesNotExist");
-  REQUIRE(cache.Set("k", "v", {nlohmann::json(10), Value()}, kNow).ok());
-  CHECK(Code(cache.Delete("k", kNow + 10)) == "CacheKeyDoesNotExist");
+  CHECK(Code(cache.Delete(kScope, "nope", kNow)) == "CacheKeyDoesNotExist");
+  REQUIRE(cache.Set(kScope, "k", "v", {nlohmann::json(10), Value()}, kNow).ok());
+  CHECK(Code(cache.Delete(kScope, "k", kNow + 10)) == "CacheKeyDoesNotExist");
 }
 
 TEST_CASE("Cache: results serialise as Auth0's CacheWriteResult", "[actions_core][cache]") {
@@ -138,6 +139,53 @@ TEST_CASE("Cache: results serialise as Auth0's CacheWriteResult", "[actions_core
   CHECK(CacheWriteResult::Success({}).ToJson(false).dump() == R"({"type":"success"})");
   CHECK(CacheWriteResult::Failure(CacheError::kInvalidExpiry).ToJson().dump() ==
         R"({"code":"InvalidExpiry","type":"error"})");
+}
+
+}  // namespace
+}  // namespace prereg
+
+namespace prereg {
+namespace {
+
+TEST_CASE("Cache: scopes do not see each other's records or limits", "[actions_core][cache]") {
+  MemoryCache cache(CacheLimits{.max_entries = 1});
+  REQUIRE(cache.Set(CacheScope("a"), "k", "va", {}, kNow).ok());
+  REQUIRE(cache.Set(CacheScope("b"), "k", "vb", {}, kNow).ok());
+  CHECK(cache.Get(CacheScope("a"), "k", kNow)->value == "va");
+  CHECK(cache.Get(CacheScope("b"), "k", kNow)->value == "vb");
+  CHECK(CacheScope("") == "default/pre-user-registration");
+}
+
+TEST_CASE("Cache: the eviction drill loses records at the given rate, reproducibly",
+          "[actions_core][cache]") {
+  auto count_hits = [](double p, uint64_t seed) {
+    auto inner = std::make_shared<MemoryCache>();
+    EvictionDrillCache drill(inner, p, seed);
+    int hits = 0;
+    for (int i = 0; i < 400; ++i) {
+      const auto key = "k" + std::to_string(i % 20);
+      if (drill.Get(kScope, key, kNow)) {
+        ++hits;
+      } else {
+        REQUIRE(drill.Set(kScope, key, "v", {}, kNow).ok());
+      }
+    }
+    return hits;
+  };
+  CHECK(count_hits(0.0, 1) == 380);  // every read after the first set of each key hits
+  CHECK(count_hits(1.0, 1) == 0);    // every record is lost when read
+  const int half = count_hits(0.5, 7);
+  CHECK(half > 60);
+  CHECK(half < 320);
+  CHECK(count_hits(0.5, 7) == half);  // same seed, same drops
+}
+
+TEST_CASE("Cache: a record lost to the drill is gone for good", "[actions_core][cache]") {
+  auto inner = std::make_shared<MemoryCache>();
+  EvictionDrillCache drill(inner, 1.0);
+  REQUIRE(drill.Set(kScope, "k", "v", {}, kNow).ok());
+  CHECK_FALSE(drill.Get(kScope, "k", kNow));
+  CHECK_FALSE(inner->Get(kScope, "k", kNow));
 }
 
 }  // namespace

@@ -435,7 +435,8 @@ TEST_CASE("Executor: the cache is shared by steps and outlives one execution",
   REQUIRE(RunFlow(flow, SampleEvent()).ok());
   REQUIRE(RunFlow(flow, SampleEvent()).ok());
   CHECK(seen == std::vector<json>{"1", "1"});
-  CHECK(flow.cache().Get("n", 0));
+  CHECK(flow.cache().Get(CacheScope("acme"), "n", 0));
+  CHECK_FALSE(flow.cache().Get(CacheScope("other-tenant"), "n", 0));
 }
 
 TEST_CASE("Executor: RunFlow runs to a decision in real time", "[actions_core][executor]") {

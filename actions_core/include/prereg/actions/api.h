@@ -85,8 +85,9 @@ std::optional<ApiMethod> ParseApiMethod(std::string_view name);
 class Api {
  public:
   // `cache`, `scheduler`, `metadata` and `logs` are not owned and must outlive the Api.
+  // Cache calls use `cache_scope` (see CacheScope()).
   Api(std::string step_name, Cache* cache, Scheduler* scheduler, const MetadataOptions* metadata,
-      LogBudget* logs);
+      LogBudget* logs, std::string cache_scope = CacheScope(""));
   Api(const Api&) = delete;
   Api& operator=(const Api&) = delete;
 
@@ -129,6 +130,7 @@ class Api {
 
   const std::string step_name_;
   Cache* const cache_;
+  const std::string cache_scope_;
   Scheduler* const scheduler_;
   const MetadataOptions* const metadata_;
   LogBudget* const log_budget_;

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <variant>
 
@@ -88,17 +89,39 @@ std::optional<CacheError> CheckEntrySize(const std::string& key, const std::stri
 std::variant<int64_t, CacheError> ComputeExpiry(const CacheSetOptions& options, int64_t now_ms,
                                                 const CacheLimits& limits);
 
+// Records of one scope, by key, and the rules of SPEC §3.1 applied to them. Stores that keep a
+// whole scope in hand (memory, a file) use these; Redis applies the same rules in a script.
+using CacheRecordMap = std::map<std::string, CacheRecord>;
+// The live record for `key`; drops it if expired.
+std::optional<CacheRecord> GetRecord(CacheRecordMap* records, const std::string& key,
+                                     int64_t now_ms);
+// Drops expired records, then applies every rule of set in order and stores the record.
+CacheWriteResult SetRecord(CacheRecordMap* records, const std::string& key,
+                           const std::string& value, const CacheSetOptions& options,
+                           int64_t now_ms, const CacheLimits& limits);
+// Removes a live record; kCacheKeyDoesNotExist when there is none.
+CacheWriteResult DeleteRecord(CacheRecordMap* records, const std::string& key, int64_t now_ms);
+
+// The scope of a flow's cache: records are shared by every step and execution of one trigger of
+// one tenant, and by nobody else. "<tenant>/pre-user-registration".
+std::string CacheScope(const std::string& tenant);
+
 class Cache {
  public:
   virtual ~Cache() = default;
 
-  // Returns the live record for `key`, or nothing (missing, expired or lost).
-  virtual std::optional<CacheRecord> Get(const std::string& key, int64_t now_ms) = 0;
+  // Returns the live record for `key` in `scope`, or nothing (missing, expired or lost).
+  virtual std::optional<CacheRecord> Get(const std::string& scope, const std::string& key,
+                                         int64_t now_ms) = 0;
   // Applies every rule of SPEC §3.1 in order and stores the record, or returns the error.
-  virtual CacheWriteResult Set(const std::string& key, const std::string& value,
-                               const CacheSetOptions& options, int64_t now_ms) = 0;
-  // Removes a live record; kCacheKeyDoesNotExist when there is none.
-  virtual CacheWriteResult Delete(const std::string& key, int64_t now_ms) = 0;
+  // A store that cannot be reached returns kFailedToSetCacheRecord.
+  virtual CacheWriteResult Set(const std::string& scope, const std::string& key,
+                               const std::string& value, const CacheSetOptions& options,
+                               int64_t now_ms) = 0;
+  // Removes a live record; kCacheKeyDoesNotExist when there is none, kFailedToDeleteCacheRecord
+  // when the store cannot be reached.
+  virtual CacheWriteResult Delete(const std::string& scope, const std::string& key,
+                                  int64_t now_ms) = 0;
 };
 
 // The embedded default: records in this process's memory, for as long as the object lives.
@@ -106,15 +129,43 @@ class MemoryCache : public Cache {
  public:
   explicit MemoryCache(CacheLimits limits = {}) : limits_(limits) {}
 
-  std::optional<CacheRecord> Get(const std::string& key, int64_t now_ms) override;
-  CacheWriteResult Set(const std::string& key, const std::string& value,
+  std::optional<CacheRecord> Get(const std::string& scope, const std::string& key,
+                                 int64_t now_ms) override;
+  CacheWriteResult Set(const std::string& scope, const std::string& key, const std::string& value,
                        const CacheSetOptions& options, int64_t now_ms) override;
-  CacheWriteResult Delete(const std::string& key, int64_t now_ms) override;
+  CacheWriteResult Delete(const std::string& scope, const std::string& key,
+                          int64_t now_ms) override;
 
  private:
   const CacheLimits limits_;
   std::mutex mu_;
-  std::map<std::string, CacheRecord> records_;  // GUARDED_BY(mu_)
+  std::map<std::string, CacheRecordMap> scopes_;  // GUARDED_BY(mu_)
+};
+
+// The eviction drill: wraps a store and loses each record it is asked for with probability
+// `probability`, as Auth0 may, so that scripts that wrongly rely on the cache fail in tests.
+// The same seed drops the same reads.
+class EvictionDrillCache : public Cache {
+ public:
+  EvictionDrillCache(std::shared_ptr<Cache> inner, double probability, uint64_t seed = 1)
+      : inner_(std::move(inner)), probability_(probability), rng_(seed) {}
+
+  std::optional<CacheRecord> Get(const std::string& scope, const std::string& key,
+                                 int64_t now_ms) override;
+  CacheWriteResult Set(const std::string& scope, const std::string& key, const std::string& value,
+                       const CacheSetOptions& options, int64_t now_ms) override {
+    return inner_->Set(scope, key, value, options, now_ms);
+  }
+  CacheWriteResult Delete(const std::string& scope, const std::string& key,
+                          int64_t now_ms) override {
+    return inner_->Delete(scope, key, now_ms);
+  }
+
+ private:
+  std::shared_ptr<Cache> inner_;
+  const double probability_;
+  std::mutex mu_;
+  std::mt19937_64 rng_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace prereg
