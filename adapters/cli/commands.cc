@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "prereg/actions/event.h"
+#include "prereg/adapters/cache_stores.h"
 #include "prereg/adapters/runtime.h"
 
 namespace prereg::cli {
@@ -47,6 +48,10 @@ Result<json> ReadEvent(const std::string& path) {
         fmt::format("{}: {}", path == "-" ? "event on stdin" : path, event.status().message()));
   }
   return event;
+}
+
+Result<std::shared_ptr<Cache>> OpenCacheForCli(const std::string& uri, std::ostream& err) {
+  return adapters::OpenCache(uri, [&err](const std::string& line) { err << "prereg: " << line << "\n"; });
 }
 
 std::string RenderText(const DecisionRecord& r) {
@@ -104,6 +109,8 @@ int RunCommand(const RunArgs& args, std::ostream& out, std::ostream& err) {
     if (!read.ok()) return fail(read.status());
     event = std::move(read).value();
   }
+  auto cache = OpenCacheForCli(args.cache_uri, err);
+  if (!cache.ok()) return fail(cache.status());
 
   adapters::Runtime runtime(args.pool);
   if (Status s = runtime.Start(); !s.ok()) {
@@ -117,6 +124,7 @@ int RunCommand(const RunArgs& args, std::ostream& out, std::ostream& err) {
   }
   FlowOptions options;
   options.timeout_ms = args.timeout_ms.value_or(spec.value().timeout_ms.value_or(options.timeout_ms));
+  options.cache = cache.value();
   auto flow = runtime.Load(spec.value(), options);
   if (!flow.ok()) return fail(flow.status());
   auto record = runtime.Run(*flow.value(), event);

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "prereg/actions/decision.h"
+#include "prereg/actions/cache.h"
 #include "prereg/adapters/node_pool.h"
 
 namespace prereg::cli {
@@ -30,6 +31,7 @@ struct RunArgs {
   std::optional<int64_t> timeout_ms;
   std::string format = "json";  // or "text"
   std::vector<std::string> steps;
+  std::string cache_uri;  // see cache_stores.h; empty: in-memory
   adapters::PoolOptions pool;
 };
 int RunCommand(const RunArgs& args, std::ostream& out, std::ostream& err);
@@ -37,6 +39,7 @@ int RunCommand(const RunArgs& args, std::ostream& out, std::ostream& err);
 struct TestArgs {
   std::vector<std::string> cases;  // files or directories of *.json case files
   std::string junit_path;
+  std::string cache_uri;  // empty: a fresh in-memory cache per case
   adapters::PoolOptions pool;
 };
 int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err);
@@ -45,6 +48,8 @@ int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err);
 nlohmann::json DefaultEvent();
 // Reads an event from a file or "-" (stdin). Errors name the file.
 Result<nlohmann::json> ReadEvent(const std::string& path);
+// Opens --cache URI, logging store incidents to `err`.
+Result<std::shared_ptr<Cache>> OpenCacheForCli(const std::string& uri, std::ostream& err);
 // A decision record for people (prereg run --format text).
 std::string RenderText(const DecisionRecord& record);
 

@@ -8,6 +8,13 @@
 
 namespace {
 
+constexpr const char* kCacheHelp =
+    "Cache store for api.cache: memory (default), file:PATH (shared by processes on this "
+    "machine) or redis://HOST:PORT/DB (shared by engine instances). Parameters: "
+    "?max_entries=N&max_total_bytes=N&max_key_bytes=N&max_value_bytes=N&default_ttl_ms=N&"
+    "max_ttl_ms=N, and evict=P[&seed=N] to lose each record read with probability P "
+    "(eviction drill)";
+
 void AddPoolOptions(CLI::App* cmd, prereg::adapters::PoolOptions* pool) {
   cmd->add_option("--node", pool->node_path, "Path to the node executable (Node.js >= 18)")
       ->capture_default_str();
@@ -40,6 +47,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--format", run.format, "Output: json (the decision record) or text")
       ->check(CLI::IsMember({"json", "text"}))
       ->capture_default_str();
+  run_cmd->add_option("--cache", run.cache_uri, kCacheHelp);
   AddPoolOptions(run_cmd, &run.pool);
   run_cmd->add_option("STEP", run.steps, "Hook/Action .js files or flow .json files")->required();
 
@@ -52,6 +60,8 @@ int main(int argc, char** argv) {
   test_cmd->add_option("--junit", test.junit_path, "Also write a JUnit XML report to FILE");
   test_cmd->add_option("--workers", test.pool.workers, "Node worker processes")
       ->capture_default_str();
+  test_cmd->add_option("--cache", test.cache_uri,
+                       std::string(kCacheHelp) + ". Default: a fresh in-memory cache per case");
   AddPoolOptions(test_cmd, &test.pool);
   test_cmd->add_option("CASE", test.cases, "Case files or directories")->required();
 

@@ -8,7 +8,7 @@
 //               "user_id": "auth0|...", "app_metadata": {...}, "user_metadata": {...},
 //               "requested": {partial requested}, "logs": ["substring", ...]}}
 // Paths are relative to the case file. Each case runs on fresh Node workers and a fresh cache,
-// so no state leaks from one case to the next.
+// so no state leaks from one case to the next (unless --cache names a shared store).
 
 #include <chrono>
 #include <filesystem>
@@ -122,7 +122,8 @@ std::vector<std::string> CheckExpectations(const json& expect, const DecisionRec
 
 // Runs one case; failures describe what did not match or why the case could not run.
 std::vector<std::string> RunCase(const json& c, const fs::path& dir,
-                                 const adapters::PoolOptions& pool) {
+                                 const adapters::PoolOptions& pool,
+                                 const std::shared_ptr<Cache>& shared_cache) {
   for (const auto& [key, value] : c.items()) {
     static const std::set<std::string> kKnown = {"name", "steps", "event", "secrets",
                                                  "timeout_ms", "cache", "expect"};
@@ -159,6 +160,7 @@ std::vector<std::string> RunCase(const json& c, const fs::path& dir,
     }
   }
   FlowOptions options;
+  options.cache = shared_cache;  // null: a fresh in-memory cache for this case
   if (spec.value().timeout_ms) options.timeout_ms = *spec.value().timeout_ms;
   if (c.contains("timeout_ms")) {
     if (!c["timeout_ms"].is_number_integer() || c["timeout_ms"].get<int64_t>() <= 0) {
@@ -263,6 +265,15 @@ int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err) {
     }
   }
 
+  std::shared_ptr<Cache> shared_cache;
+  if (!args.cache_uri.empty()) {
+    auto cache = OpenCacheForCli(args.cache_uri, err);
+    if (!cache.ok()) {
+      err << "prereg test: " << cache.status().message() << "\n";
+      return kExitUsage;
+    }
+    shared_cache = cache.value();
+  }
   std::vector<CaseResult> results;
   for (const auto& file : files) {
     std::ifstream in(file, std::ios::binary);
@@ -286,7 +297,7 @@ int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err) {
                    ? c["name"].get<std::string>()
                    : file.stem().string() + (cases.size() > 1 ? fmt::format("[{}]", i) : "");
       const auto start = std::chrono::steady_clock::now();
-      r.failures = c.is_object() ? RunCase(c, file.parent_path(), args.pool)
+      r.failures = c.is_object() ? RunCase(c, file.parent_path(), args.pool, shared_cache)
                                  : std::vector<std::string>{"a case must be a JSON object"};
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       for (const auto& f : r.failures) out << "FAIL " << r.file << ": " << r.name << ": " << f << "\n";

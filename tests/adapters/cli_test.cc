@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "js_fixture.h"
+#include "support/redis_server.h"
 
 namespace prereg {
 namespace {
@@ -255,6 +256,63 @@ TEST_CASE("Examples: the risk check calls a local HTTP service with its secret",
   CHECK(json::parse(risky.out)["denial"]["reason"] == "risk score 95 for 198.51.100.23");
   REQUIRE(fine.code == 0);
   CHECK(json::parse(fine.out)["user"]["app_metadata"]["risk"] == json{{"checked", true}, {"score", 10}});
+}
+
+}  // namespace
+}  // namespace prereg
+
+namespace prereg {
+namespace {
+
+// A script that counts its executions in api.cache and reports what it read.
+const char* kCounter =
+    "const c = api.cache.get('runs');\n"
+    "const r = api.cache.set('runs', String(c ? Number(c.value) + 1 : 1));\n"
+    "api.user.setAppMetadata('previous', c ? c.value : null)"
+    ".user.setAppMetadata('set', r.type === 'success' ? 'ok' : r.code);";
+
+TEST_CASE("CLI --cache: separate prereg run invocations share a file or Redis store",
+          "[adapters][cli][cache]") {
+  TempDir dir;
+  testing::RedisServer redis;
+  dir.Write("counter.js", testing::Action(kCounter));
+  for (const std::string& uri : {"file:" + (dir.path() / "cache.json").string(), redis.uri(0)}) {
+    CAPTURE(uri);
+    auto first = Cli(dir, "run --cache " + uri + " counter.js");
+    auto second = Cli(dir, "run --cache " + uri + " counter.js");
+    REQUIRE(first.code == 0);
+    REQUIRE(second.code == 0);
+    CHECK(json::parse(first.out)["user"]["app_metadata"]["previous"].is_null());
+    CHECK(json::parse(second.out)["user"]["app_metadata"]["previous"] == "1");
+  }
+  auto memory = Cli(dir, "run counter.js");
+  CHECK(json::parse(memory.out)["user"]["app_metadata"]["previous"].is_null());
+}
+
+TEST_CASE("CLI --cache: an unreachable Redis is logged once and the flow still decides",
+          "[adapters][cli][cache]") {
+  TempDir dir;
+  dir.Write("counter.js", testing::Action(kCounter));
+  const int port = testing::FreeLoopbackPort();  // nothing listens there
+  auto r = Cli(dir, "run --cache redis://127.0.0.1:" + std::to_string(port) + "/0 counter.js");
+  REQUIRE(r.code == 0);
+  CHECK(json::parse(r.out)["user"]["app_metadata"]["set"] == "FailedToSetCacheRecord");
+  CHECK_THAT(r.err, Catch::Contains("cannot connect"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(Cli(dir, "run --cache bogus://x counter.js").code == 1);
+}
+
+TEST_CASE("CLI --cache: the eviction drill makes a script that relies on the cache fail",
+          "[adapters][cli][cache]") {
+  TempDir dir;
+  dir.Write("relies.js", testing::Action(
+                             "if (!api.cache.get('config')) throw new Error('config missing');"));
+  dir.Write("seeded.case.json", R"({"steps": ["relies.js"], "cache": {"config": "x"},
+                                    "expect": {"outcome": "allow"}})");
+  CHECK(Cli(dir, "test seeded.case.json").code == 0);
+  auto drilled = Cli(dir, "test --cache 'memory?evict=1' seeded.case.json");
+  CHECK(drilled.code == 2);
+  CHECK_THAT(drilled.out, Catch::Contains("config missing"));
 }
 
 }  // namespace
