@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -143,20 +144,64 @@ Result<FlowSpec> ParseStepArguments(const std::vector<std::string>& args,
   return spec;
 }
 
-Result<std::unique_ptr<Flow>> BuildFlow(const FlowSpec& spec, FlowOptions options,
-                                        NodePool* pool) {
-  auto flow = std::make_unique<Flow>(std::move(options));
+namespace {
+
+// Checks the scripts of `spec` one after the other, then builds the flow.
+struct FlowBuild : std::enable_shared_from_this<FlowBuild> {
+  FlowSpec spec;
+  FlowOptions options;
+  NodePool* pool;
+  uint64_t generation;
+  std::function<void(Result<std::unique_ptr<Flow>>)> done;
   std::map<std::string, std::shared_ptr<Step>> loaded;  // a script used twice loads once
-  for (const auto& s : spec.steps) {
-    auto& step = loaded[s.script];
-    if (!step) {
-      auto kind = pool->CheckScript(s.script);
-      if (!kind.ok()) return kind.status();
-      step = std::make_shared<ScriptStep>(pool, s.script, kind.value());
-    }
-    flow->Add(StepConfig{s.name, step, s.secrets, s.timeout_ms});
+  size_t next = 0;
+
+  void Continue() {
+    while (next < spec.steps.size() && loaded.count(spec.steps[next].script)) ++next;
+    if (next == spec.steps.size()) return Finish();
+    const std::string script = spec.steps[next].script;
+    pool->CheckScriptAsync(script, generation,
+                           [self = shared_from_this(), script](Result<StepKind> kind) {
+                             if (!kind.ok()) return self->done(kind.status());
+                             self->loaded[script] = std::make_shared<ScriptStep>(
+                                 self->pool, script, kind.value(), self->generation);
+                             self->Continue();
+                           });
   }
-  return flow;
+
+  void Finish() {
+    auto flow = std::make_unique<Flow>(std::move(options));
+    for (const auto& s : spec.steps) {
+      flow->Add(StepConfig{s.name, loaded[s.script], s.secrets, s.timeout_ms});
+    }
+    done(std::move(flow));
+  }
+};
+
+}  // namespace
+
+void BuildFlowAsync(const FlowSpec& spec, FlowOptions options, NodePool* pool, uint64_t generation,
+                    std::function<void(Result<std::unique_ptr<Flow>>)> done) {
+  auto build = std::make_shared<FlowBuild>();
+  build->spec = spec;
+  build->options = std::move(options);
+  build->pool = pool;
+  build->generation = generation;
+  build->done = std::move(done);
+  build->Continue();
+}
+
+Result<std::unique_ptr<Flow>> BuildFlow(const FlowSpec& spec, FlowOptions options,
+                                        NodePool* pool, uint64_t generation) {
+  std::optional<Result<std::unique_ptr<Flow>>> result;
+  BuildFlowAsync(spec, std::move(options), pool, generation,
+                 [&result](Result<std::unique_ptr<Flow>> r) { result = std::move(r); });
+  auto& io = pool->io();
+  if (io.stopped()) io.restart();
+  while (!result && io.run_one() > 0) {
+  }
+  if (!result) return Status::Internal("the event loop stopped while loading the flow");
+  return std::move(*result);
 }
 
 }  // namespace prereg::adapters

@@ -449,37 +449,48 @@ int NodePool::ready_workers() const {
       std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return w->ready; }));
 }
 
-Result<StepKind> NodePool::CheckScript(const std::string& script) {
-  // Shared with the callbacks, which may outlive this call (a cancelled timer runs later).
-  auto result = std::make_shared<std::optional<Result<StepKind>>>();
+void NodePool::CheckScriptAsync(const std::string& script, uint64_t generation,
+                                std::function<void(Result<StepKind>)> done) {
+  // Exactly one of: the worker's answer, its failure, or the deadline, calls `done`.
+  auto finish = std::make_shared<std::function<void(Result<StepKind>)>>(std::move(done));
+  auto deadline = std::make_shared<asio::steady_timer>(io_);
+  auto complete = [finish, deadline](Result<StepKind> r) {
+    if (!*finish) return;
+    auto fn = std::move(*finish);
+    *finish = nullptr;
+    deadline->cancel();
+    fn(std::move(r));
+  };
   const uint64_t job = Submit(
-      {{"t", "load"}, {"script", script}},
+      {{"t", "load"}, {"script", script}, {"gen", generation}},
       JobCallbacks{nullptr,
-                   [result](const nlohmann::json& msg) {
+                   [complete](const nlohmann::json& msg) {
                      if (msg.contains("error")) {
-                       *result = Status::ScriptError(msg.value("error", ""));
+                       complete(Status::ScriptError(msg.value("error", "")));
                      } else {
-                       *result = msg.value("kind", "") == "hook" ? StepKind::kHook
-                                                                 : StepKind::kAction;
+                       complete(msg.value("kind", "") == "hook" ? StepKind::kHook
+                                                                : StepKind::kAction);
                      }
                    },
-                   [result, script](const std::string& why, bool) {
-                     *result = Status::ScriptError(
-                         fmt::format("{}: loading it failed: {}", script, why));
+                   [complete, script](const std::string& why, bool) {
+                     complete(Status::ScriptError(fmt::format("{}: loading it failed: {}", script, why)));
                    }});
-  auto deadline = std::make_shared<asio::steady_timer>(io_);
   deadline->expires_after(std::chrono::milliseconds(kCheckTimeoutMs));
-  deadline->async_wait([this, result, job, script](const boost::system::error_code& ec) {
-    if (ec || result->has_value()) return;
+  deadline->async_wait([this, complete, job, script](const boost::system::error_code& ec) {
+    if (ec) return;
     Abort(job);
-    *result = Status::ScriptError(fmt::format(
+    complete(Status::ScriptError(fmt::format(
         "{}: loading did not finish within {} s; top-level code must not block", script,
-        kCheckTimeoutMs / 1000));
+        kCheckTimeoutMs / 1000)));
   });
+}
+
+Result<StepKind> NodePool::CheckScript(const std::string& script, uint64_t generation) {
+  auto result = std::make_shared<std::optional<Result<StepKind>>>();
+  CheckScriptAsync(script, generation, [result](Result<StepKind> r) { *result = std::move(r); });
   if (io_.stopped()) io_.restart();
   while (!result->has_value() && io_.run_one() > 0) {
   }
-  deadline->cancel();
   if (!result->has_value()) return Status::Internal("the event loop stopped while loading " + script);
   return std::move(**result);
 }

@@ -181,11 +181,17 @@ function describeLoadError(e, script) {
       'Top-level code runs when the flow loads and must not throw.';
 }
 
-const loaded = new Map();  // script path -> {kind, fn} or {error}
+// script path + generation -> {kind, fn} or {error}. A generation the worker has not seen for a
+// script evaluates the file afresh (a reloaded flow sees edits); older generations keep theirs.
+const loaded = new Map();
+const generationOf = new Map();  // script path -> the generation in require.cache
 
-function load(script) {
-  let entry = loaded.get(script);
+function load(script, gen = 0) {
+  const id = `${gen}\0${script}`;
+  let entry = loaded.get(id);
   if (entry) return entry;
+  if (generationOf.has(script) && generationOf.get(script) !== gen) delete require.cache[script];
+  generationOf.set(script, gen);
   globalThis.PreUserRegistrationError = PreUserRegistrationError;
   try {
     const exported = require(script);
@@ -203,7 +209,7 @@ function load(script) {
   } catch (e) {
     entry = {error: describeLoadError(e, script)};
   }
-  loaded.set(script, entry);
+  loaded.set(id, entry);
   return entry;
 }
 
@@ -314,7 +320,7 @@ function runHook(ex, fn, user, context) {
 
 function execute(msg) {
   const ex = {id: msg.id, script: msg.script, calls: [], logBytes: 0, done: false, called: false};
-  const entry = load(msg.script);
+  const entry = load(msg.script, msg.gen);
   if (entry.error) return finish(ex, {kind: 'threw', message: entry.error});
   if (entry.kind !== msg.kind) {
     return finish(ex, {kind: 'threw', message: `${msg.script} is a ${entry.kind}, not a ${msg.kind}`});
@@ -357,7 +363,7 @@ function handle(line) {
     return;
   }
   if (msg.t === 'load') {
-    const entry = load(msg.script);
+    const entry = load(msg.script, msg.gen);
     send(entry.error ? {t: 'loaded', id: msg.id, error: entry.error}
                      : {t: 'loaded', id: msg.id, kind: entry.kind});
   } else if (msg.t === 'exec') {

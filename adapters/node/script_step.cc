@@ -72,7 +72,7 @@ Value DecodeValue(const json& wire) {
 }
 
 void ScriptStep::Start(std::shared_ptr<StepRun> run) {
-  json request = {{"t", "exec"}, {"script", script_}, {"kind", StepKindName(kind_)}};
+  json request = {{"t", "exec"}, {"script", script_}, {"gen", generation_}, {"kind", StepKindName(kind_)}};
   std::shared_ptr<hooks::CallbackGate> gate;
   if (kind_ == StepKind::kHook) {
     request["user"] = hooks::ProjectUser(run->event(), run->password());

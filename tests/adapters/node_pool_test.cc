@@ -139,3 +139,27 @@ TEST_CASE("Node pool: concurrent executions use several workers", "[adapters][po
 
 }  // namespace
 }  // namespace prereg
+
+namespace prereg {
+namespace {
+
+TEST_CASE("Node pool: a flow loaded under a new generation sees an edited script, the old one "
+          "keeps its module", "[adapters][pool]") {
+  adapters::PoolOptions one_worker;
+  one_worker.workers = 1;
+  JsFixture f(one_worker);
+  const auto path = f.dir().Write("edited.js", Action("api.user.setAppMetadata('v', 1);"));
+  adapters::FlowSpec spec;
+  spec.steps.push_back({"edited", path, {}, std::nullopt});
+  auto old_flow = adapters::BuildFlow(spec, {}, &f.runtime().pool(), 0);
+  REQUIRE(old_flow.ok());
+  CHECK(f.RunFlow(*old_flow.value()).app_metadata["v"] == 1);
+  f.dir().Write("edited.js", Action("api.user.setAppMetadata('v', 2);"));
+  auto new_flow = adapters::BuildFlow(spec, {}, &f.runtime().pool(), 1);
+  REQUIRE(new_flow.ok());
+  CHECK(f.RunFlow(*new_flow.value()).app_metadata["v"] == 2);
+  CHECK(f.RunFlow(*old_flow.value()).app_metadata["v"] == 1);
+}
+
+}  // namespace
+}  // namespace prereg

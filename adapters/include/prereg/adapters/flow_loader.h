@@ -9,6 +9,7 @@
 #define PREREG_ADAPTERS_FLOW_LOADER_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -47,7 +48,11 @@ Result<std::pair<std::string, std::string>> ParseSecret(const std::string& text)
 // Loads every script in `pool` to learn its kind and builds the flow with `options` as given
 // (the caller decides between spec.timeout_ms and a command-line budget). A script error is
 // kScriptError with the runner's explanation; `pool` must outlive the flow.
-Result<std::unique_ptr<Flow>> BuildFlow(const FlowSpec& spec, FlowOptions options, NodePool* pool);
+Result<std::unique_ptr<Flow>> BuildFlow(const FlowSpec& spec, FlowOptions options, NodePool* pool,
+                                        uint64_t generation = 0);
+// The same without blocking: `done` runs on the pool's event loop.
+void BuildFlowAsync(const FlowSpec& spec, FlowOptions options, NodePool* pool, uint64_t generation,
+                    std::function<void(Result<std::unique_ptr<Flow>>)> done);
 
 }  // namespace prereg::adapters
 

@@ -67,13 +67,19 @@ class NodePool {
   // Kills every process. Queued jobs fail as platform errors.
   void Shutdown();
 
-  // Loads `script` (an absolute path) in a worker, runs io until it answers, and returns its
-  // kind, or kScriptError with the runner's explanation (file, line, what to do).
-  // REQUIRES: nothing else is running io.
-  Result<StepKind> CheckScript(const std::string& script);
+  // Loads `script` (an absolute path) in a worker and reports its kind, or kScriptError with
+  // the runner's explanation (file, line, what to do). `generation` numbers a load of the flow:
+  // a script loaded under a new generation is evaluated afresh, so a reload sees edited files
+  // while executions of the previous generation keep the module they started with.
+  void CheckScriptAsync(const std::string& script, uint64_t generation,
+                        std::function<void(Result<StepKind>)> done);
+  // The same, running io until it answers. REQUIRES: nothing else is running io.
+  Result<StepKind> CheckScript(const std::string& script, uint64_t generation = 0);
 
   // Workers started and answering.
   int ready_workers() const;
+  // Jobs waiting for a worker.
+  size_t queue_depth() const { return queue_.size(); }
   // Workers replaced after being killed or dying.
   int restarts() const { return restarts_; }
   boost::asio::io_context& io() { return io_; }

@@ -20,8 +20,8 @@ class ScriptStep : public Step {
  public:
   // `script` is an absolute path already checked with NodePool::CheckScript. `pool` must
   // outlive the step.
-  ScriptStep(NodePool* pool, std::string script, StepKind kind)
-      : pool_(pool), script_(std::move(script)), kind_(kind) {}
+  ScriptStep(NodePool* pool, std::string script, StepKind kind, uint64_t generation = 0)
+      : pool_(pool), script_(std::move(script)), kind_(kind), generation_(generation) {}
 
   StepKind kind() const override { return kind_; }
   void Start(std::shared_ptr<StepRun> run) override;
@@ -32,6 +32,7 @@ class ScriptStep : public Step {
   NodePool* const pool_;
   const std::string script_;
   const StepKind kind_;
+  const uint64_t generation_;  // see NodePool::CheckScriptAsync
   // Jobs in the pool per run; shared with the pool's callbacks, which may outlive the step.
   std::shared_ptr<std::map<const StepRun*, uint64_t>> jobs_ =
       std::make_shared<std::map<const StepRun*, uint64_t>>();
