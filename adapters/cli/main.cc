@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
+#include "prereg/adapters/service.h"
 
 namespace {
 
@@ -65,6 +66,30 @@ int main(int argc, char** argv) {
   AddPoolOptions(test_cmd, &test.pool);
   test_cmd->add_option("CASE", test.cases, "Case files or directories")->required();
 
+  prereg::adapters::ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand(
+      "serve",
+      "Serve the flow over HTTP: POST /v1/pre-user-registration with the event as JSON returns "
+      "the decision record; GET /healthz, /readyz, /metrics. SIGTERM/SIGINT stop gracefully, "
+      "SIGHUP reloads the flow and tokens.");
+  serve_cmd->add_option("--flow", serve.flow_path, "Flow file (or one .js script)")->required();
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  serve_cmd->add_option("--token-file", serve.token_file,
+                        "Bearer tokens, one per line; PREREG_TOKENS may add comma-separated ones");
+  serve_cmd->add_flag("--no-auth", serve.no_auth, "Serve without authentication");
+  serve_cmd->add_option("--workers", serve.pool.workers, "Node worker processes")
+      ->capture_default_str();
+  serve_cmd->add_option("--queue", serve.queue,
+                        "Sign-ups that may wait for a worker before new ones get 503")
+      ->capture_default_str();
+  serve_cmd->add_option("--body-limit", serve.body_limit, "Largest request body in bytes (413 above)")
+      ->capture_default_str();
+  serve_cmd->add_option("--timeout-ms", serve.timeout_ms,
+                        "Budget for each flow execution in ms (default: the flow file's, else 20000)");
+  serve_cmd->add_option("--cache", serve.cache_uri, kCacheHelp);
+  AddPoolOptions(serve_cmd, &serve.pool);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -73,5 +98,6 @@ int main(int argc, char** argv) {
   }
   if (*run_cmd) return prereg::cli::RunCommand(run, std::cout, std::cerr);
   if (*test_cmd) return prereg::cli::TestCommand(test, std::cout, std::cerr);
+  if (*serve_cmd) return prereg::adapters::RunService(serve);
   return prereg::cli::kExitUsage;
 }

@@ -1,0 +1,91 @@
+#include "metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+namespace prereg::http {
+
+namespace {
+
+const prometheus::Histogram::BucketBoundaries& Buckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20};
+  return kBuckets;
+}
+
+}  // namespace
+
+ServiceMetrics::ServiceMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      executions_(prometheus::BuildCounter()
+                      .Name("prereg_executions_total")
+                      .Help("Flow executions by outcome (allow, deny, error)")
+                      .Register(*registry_)),
+      responses_(prometheus::BuildCounter()
+                     .Name("prereg_http_responses_total")
+                     .Help("HTTP responses by status code")
+                     .Register(*registry_)),
+      timeouts_(prometheus::BuildCounter()
+                    .Name("prereg_timeouts_total")
+                    .Help("Executions ended by a step or flow budget (action_timeout)")
+                    .Register(*registry_)),
+      reloads_(prometheus::BuildCounter()
+                   .Name("prereg_flow_reloads_total")
+                   .Help("Flow reloads (SIGHUP) by result")
+                   .Register(*registry_)),
+      restarts_(prometheus::BuildCounter()
+                    .Name("prereg_worker_restarts_total")
+                    .Help("Node workers replaced after being killed or dying")
+                    .Register(*registry_)),
+      flow_seconds_(prometheus::BuildHistogram()
+                        .Name("prereg_flow_duration_seconds")
+                        .Help("Duration of one flow execution")
+                        .Register(*registry_)),
+      step_seconds_(prometheus::BuildHistogram()
+                        .Name("prereg_step_duration_seconds")
+                        .Help("Duration of one step, by step name")
+                        .Register(*registry_)),
+      workers_ready_(prometheus::BuildGauge()
+                         .Name("prereg_workers_ready")
+                         .Help("Node workers started and answering")
+                         .Register(*registry_)),
+      queue_depth_(prometheus::BuildGauge()
+                       .Name("prereg_queue_depth")
+                       .Help("Script jobs waiting for a free Node worker")
+                       .Register(*registry_)),
+      in_flight_(prometheus::BuildGauge()
+                     .Name("prereg_in_flight")
+                     .Help("Sign-ups being decided (running or waiting)")
+                     .Register(*registry_)) {}
+
+void ServiceMetrics::RecordExecution(const DecisionRecord& record, double seconds) {
+  executions_.Add({{"outcome", OutcomeName(record.outcome)}}).Increment();
+  flow_seconds_.Add({}, Buckets()).Observe(seconds);
+  for (const auto& step : record.steps) {
+    if (step.status == StepStatus::kSkipped) continue;
+    step_seconds_.Add({{"step", step.name}}, Buckets()).Observe(step.duration_ms / 1000.0);
+  }
+  if (record.error && record.error->error_class == ErrorClass::kActionTimeout) {
+    timeouts_.Add({}).Increment();
+  }
+}
+
+void ServiceMetrics::RecordResponse(unsigned status) {
+  responses_.Add({{"code", std::to_string(status)}}).Increment();
+}
+
+void ServiceMetrics::RecordReload(bool ok) {
+  reloads_.Add({{"result", ok ? "ok" : "rejected"}}).Increment();
+}
+
+std::string ServiceMetrics::Render(int ready_workers, int worker_restarts, size_t queue_depth,
+                                   size_t in_flight) {
+  auto& restarts = restarts_.Add({});
+  restarts.Increment(worker_restarts - restarts_seen_);
+  restarts_seen_ = worker_restarts;
+  workers_ready_.Add({}).Set(ready_workers);
+  queue_depth_.Add({}).Set(static_cast<double>(queue_depth));
+  in_flight_.Add({}).Set(static_cast<double>(in_flight));
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace prereg::http

@@ -1,0 +1,47 @@
+// Internal to the HTTP service: its Prometheus metrics (prometheus-cpp's registry and text
+// serializer). Use from the service's thread.
+
+#ifndef PREREG_ADAPTERS_HTTP_METRICS_H_
+#define PREREG_ADAPTERS_HTTP_METRICS_H_
+
+#include <memory>
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "prereg/actions/decision.h"
+
+namespace prereg::http {
+
+class ServiceMetrics {
+ public:
+  ServiceMetrics();
+
+  void RecordExecution(const DecisionRecord& record, double seconds);
+  void RecordResponse(unsigned status);
+  void RecordReload(bool ok);
+  // The text exposition, with the gauges read now.
+  std::string Render(int ready_workers, int worker_restarts, size_t queue_depth, size_t in_flight);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& executions_;
+  prometheus::Family<prometheus::Counter>& responses_;
+  prometheus::Family<prometheus::Counter>& timeouts_;
+  prometheus::Family<prometheus::Counter>& reloads_;
+  prometheus::Family<prometheus::Counter>& restarts_;
+  prometheus::Family<prometheus::Histogram>& flow_seconds_;
+  prometheus::Family<prometheus::Histogram>& step_seconds_;
+  prometheus::Family<prometheus::Gauge>& workers_ready_;
+  prometheus::Family<prometheus::Gauge>& queue_depth_;
+  prometheus::Family<prometheus::Gauge>& in_flight_;
+  double restarts_seen_ = 0;
+};
+
+}  // namespace prereg::http
+
+#endif  // PREREG_ADAPTERS_HTTP_METRICS_H_

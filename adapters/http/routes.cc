@@ -1,0 +1,129 @@
+#include "prereg/adapters/http_routes.h"
+
+#include <fmt/format.h>
+
+#include "prereg/actions/event.h"
+
+namespace prereg::http {
+
+namespace {
+
+Response Json(bhttp::status status, const std::string& body, unsigned version, bool keep_alive) {
+  Response res{status, version};
+  res.set(bhttp::field::content_type, "application/json");
+  res.set(bhttp::field::server, "prereg");
+  res.keep_alive(keep_alive);
+  res.body() = body + "\n";
+  res.prepare_payload();
+  return res;
+}
+
+std::string ErrorName(bhttp::status status) {
+  std::string name(bhttp::obsolete_reason(status));
+  for (auto& c : name) c = c == ' ' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+bool Authorized(const Request& req, const RouteContext& ctx) {
+  if (ctx.tokens == nullptr || ctx.tokens->empty()) return true;
+  const auto raw = req[bhttp::field::authorization];
+  const std::string_view header(raw.data(), raw.size());
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) return false;
+  const std::string_view given(header.data() + kBearer.size(), header.size() - kBearer.size());
+  bool ok = false;
+  for (const auto& token : *ctx.tokens) ok |= ConstantTimeEquals(given, token);  // no early exit
+  return ok;
+}
+
+Response Unavailable(std::string_view message, const Request& req) {
+  auto res = ErrorResponse(bhttp::status::service_unavailable, message, req);
+  res.set(bhttp::field::retry_after, "1");
+  return res;
+}
+
+}  // namespace
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  const size_t n = std::max(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    const auto x = static_cast<unsigned char>(i < a.size() ? a[i] : 0);
+    const auto y = static_cast<unsigned char>(i < b.size() ? b[i] : 0);
+    diff = static_cast<unsigned char>(diff | (x ^ y));
+  }
+  return diff == 0;
+}
+
+Response ErrorResponse(bhttp::status status, std::string_view message, const Request& req) {
+  nlohmann::json body = {{"error", ErrorName(status)}, {"message", message}};
+  return Json(status, body.dump(), req.version(), req.keep_alive());
+}
+
+Response PayloadTooLarge(size_t limit, unsigned version) {
+  nlohmann::json body = {{"error", "payload_too_large"},
+                         {"message", fmt::format("the body is larger than {} bytes", limit)}};
+  return Json(bhttp::status::payload_too_large, body.dump(), version, false);
+}
+
+Response DecisionResponse(const DecisionRecord& record, const Request& req) {
+  return Json(bhttp::status::ok,
+              record.ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+              req.version(), req.keep_alive());
+}
+
+RouteResult HandleRequest(const Request& req, const RouteContext& ctx) {
+  const std::string_view target(req.target().data(), req.target().size());
+  const std::string_view path = target.substr(0, target.find('?'));
+  const auto method = req.method();
+  auto only = [&](bhttp::verb allowed, const char* name) -> std::optional<Response> {
+    if (method == allowed) return std::nullopt;
+    auto res = ErrorResponse(bhttp::status::method_not_allowed,
+                             fmt::format("{} accepts {} only", path, name), req);
+    res.set(bhttp::field::allow, name);
+    return res;
+  };
+
+  if (path == "/healthz") {
+    if (auto r = only(bhttp::verb::get, "GET")) return *r;
+    return Json(bhttp::status::ok, R"({"status":"ok"})", req.version(), req.keep_alive());
+  }
+  if (path == "/readyz") {
+    if (auto r = only(bhttp::verb::get, "GET")) return *r;
+    if (!ctx.accepting) return Unavailable("the service is shutting down", req);
+    if (!ctx.ready) return Unavailable("no Node worker is ready yet", req);
+    return Json(bhttp::status::ok, R"({"status":"ready"})", req.version(), req.keep_alive());
+  }
+  if (path == "/metrics") {
+    if (auto r = only(bhttp::verb::get, "GET")) return *r;
+    Response res{bhttp::status::ok, req.version()};
+    res.set(bhttp::field::content_type, "text/plain; version=0.0.4");
+    res.keep_alive(req.keep_alive());
+    res.body() = ctx.render_metrics ? ctx.render_metrics() : "";
+    res.prepare_payload();
+    return res;
+  }
+  if (path != kDecisionPath) {
+    return ErrorResponse(bhttp::status::not_found,
+                         fmt::format("no such endpoint: {} (POST {} runs the flow)", path,
+                                     kDecisionPath),
+                         req);
+  }
+  if (auto r = only(bhttp::verb::post, "POST")) return *r;
+  if (!Authorized(req, ctx)) {
+    auto res = ErrorResponse(bhttp::status::unauthorized,
+                             "a valid bearer token is required (Authorization: Bearer <token>)", req);
+    res.set(bhttp::field::www_authenticate, "Bearer");
+    return res;
+  }
+  if (!ctx.accepting) return Unavailable("the service is shutting down", req);
+  if (ctx.in_flight >= ctx.capacity) {
+    return Unavailable(fmt::format("{} sign-ups are already waiting; try again shortly", ctx.in_flight),
+                       req);
+  }
+  auto event = ParseEvent(req.body());
+  if (!event.ok()) return ErrorResponse(bhttp::status::bad_request, event.status().message(), req);
+  return RunEvent{std::move(event).value()};
+}
+
+}  // namespace prereg::http

@@ -1,0 +1,484 @@
+// `prereg serve`. Four layers, as in Beast's HTTP server examples: the pure routes
+// (routes.cc), a Session per connection, the Listener, and the Service that owns the flow, the
+// workers and the lifecycle. Everything runs on the Runtime's single event loop.
+
+#include "prereg/adapters/service.h"
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <random>
+#include <sstream>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+
+#include "metrics.h"
+#include "prereg/actions/executor.h"
+#include "prereg/adapters/cache_stores.h"
+#include "prereg/adapters/http_routes.h"
+#include "prereg/adapters/runtime.h"
+
+namespace prereg::adapters {
+
+namespace {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+namespace bhttp = beast::http;
+using tcp = net::ip::tcp;
+using json = nlohmann::json;
+using http::Request;
+using http::Response;
+
+std::string NowIso() {
+  using namespace std::chrono;
+  const auto now = system_clock::now();
+  const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+  const std::time_t t = system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+// Service events go to stderr as JSON lines.
+void LogEvent(const std::string& level, const std::string& msg, json extra = json::object()) {
+  extra["date"] = NowIso();
+  extra["level"] = level;
+  extra["msg"] = msg;
+  std::cerr << extra.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
+}
+
+Result<std::vector<std::string>> ReadTokens(const std::string& file) {
+  std::vector<std::string> tokens;
+  if (!file.empty()) {
+    std::ifstream in(file);
+    if (!in) return Status::NotFound(fmt::format("cannot read token file {}", file));
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto first = line.find_first_not_of(" \t\r");
+      if (first == std::string::npos || line[first] == '#') continue;
+      tokens.push_back(line.substr(first, line.find_last_not_of(" \t\r") - first + 1));
+    }
+  }
+  if (const char* env = std::getenv("PREREG_TOKENS"); env && *env) {
+    std::stringstream list(env);
+    std::string token;
+    while (std::getline(list, token, ',')) {
+      if (!token.empty()) tokens.push_back(token);
+    }
+  }
+  return tokens;
+}
+
+std::string RequestId(const Request& req, uint64_t counter) {
+  auto given = req["X-Request-Id"];
+  if (!given.empty() && given.size() <= 128 &&
+      std::all_of(given.begin(), given.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+      })) {
+    return std::string(given);
+  }
+  static const uint64_t kPrefix = std::random_device{}();
+  return fmt::format("{:08x}-{:06}", kPrefix & 0xffffffff, counter);
+}
+
+class Session;
+
+// ---------------------------------------------------------------------------------------------
+
+class Service {
+ public:
+  explicit Service(ServeOptions options) : options_(std::move(options)), runtime_(options_.pool) {}
+
+  Status Start();
+  int Run();
+
+  // For sessions.
+  void Handle(std::shared_ptr<Request> req, std::function<void(Response)> send);
+  bool accepting() const { return accepting_; }
+  size_t body_limit() const { return options_.body_limit; }
+  void Register(const std::shared_ptr<Session>& session);
+  void Unregister(const Session* session) {
+    sessions_.erase(session);
+    MaybeFinishShutdown();
+  }
+  void Responded(unsigned status) { metrics_.RecordResponse(status); }
+
+ private:
+  Result<FlowSpec> ReadSpec() const;
+  FlowOptions Options(const FlowSpec& spec) const;
+  void Accept();
+  void WaitForSignals();
+  void Reload();
+  void BeginShutdown(const std::string& why);
+  void MaybeFinishShutdown();
+  void Stop();
+  void LogExecution(const DecisionRecord& record, const json& event, const std::string& id,
+                    double seconds);
+
+  ServeOptions options_;
+  Runtime runtime_;
+  std::shared_ptr<Cache> cache_;
+  std::shared_ptr<const Flow> flow_;
+  uint64_t generation_ = 0;
+  std::vector<std::string> tokens_;
+  http::ServiceMetrics metrics_;
+  std::unique_ptr<tcp::acceptor> acceptor_;
+  std::unique_ptr<net::signal_set> stop_signals_;
+  std::unique_ptr<net::signal_set> reload_signals_;
+  std::map<const Session*, std::weak_ptr<Session>> sessions_;
+  size_t in_flight_ = 0;
+  uint64_t requests_ = 0;
+  std::unique_ptr<net::steady_timer> grace_;
+  bool accepting_ = true;
+  bool reloading_ = false;
+  bool stopped_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, Service& service) : stream_(std::move(socket)), service_(service) {}
+  ~Session() { service_.Unregister(this); }
+
+  void Run() {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::DoRead, shared_from_this()));
+  }
+
+  // Closes the connection if it is waiting for a request (shutdown).
+  void CloseIfIdle() {
+    if (busy_) return;
+    beast::error_code ec;
+    stream_.socket().close(ec);
+  }
+
+ private:
+  void DoRead() {
+    parser_.emplace();
+    parser_->body_limit(service_.body_limit());
+    stream_.expires_after(std::chrono::seconds(60));  // idle keep-alive connections
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::end_of_stream) return DoClose();
+    if (ec == bhttp::error::body_limit) {
+      busy_ = true;
+      return Send(http::PayloadTooLarge(service_.body_limit(), parser_->get().version()));
+    }
+    if (ec) return;  // timeout, reset or shutdown: nothing to answer
+    busy_ = true;
+    stream_.expires_never();  // the flow's own budget bounds the wait
+    auto req = std::make_shared<Request>(parser_->release());
+    service_.Handle(req, [self = shared_from_this()](Response res) { self->Send(std::move(res)); });
+  }
+
+  void Send(Response res) {
+    if (!service_.accepting()) res.keep_alive(false);
+    service_.Responded(res.result_int());
+    res_ = std::make_shared<Response>(std::move(res));
+    stream_.expires_after(std::chrono::seconds(30));
+    bhttp::async_write(stream_, *res_,
+                       beast::bind_front_handler(&Session::OnWrite, shared_from_this(),
+                                                 res_->need_eof()));
+  }
+
+  void OnWrite(bool close, beast::error_code ec, std::size_t) {
+    busy_ = false;
+    res_.reset();
+    if (ec) return;
+    if (close || !service_.accepting()) return DoClose();
+    DoRead();
+  }
+
+  void DoClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<Response> res_;
+  Service& service_;
+  bool busy_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+Result<FlowSpec> Service::ReadSpec() const { return ParseStepArguments({options_.flow_path}, {}); }
+
+FlowOptions Service::Options(const FlowSpec& spec) const {
+  FlowOptions options;
+  options.timeout_ms = options_.timeout_ms.value_or(spec.timeout_ms.value_or(options.timeout_ms));
+  options.cache = cache_;
+  return options;
+}
+
+Status Service::Start() {
+  auto tokens = ReadTokens(options_.token_file);
+  if (!tokens.ok()) return tokens.status();
+  tokens_ = std::move(tokens).value();
+  if (tokens_.empty() && !options_.no_auth) {
+    return Status::InvalidArgument(
+        "no bearer tokens: give --token-file FILE or set PREREG_TOKENS, or pass --no-auth to "
+        "serve without authentication");
+  }
+  auto cache = OpenCache(options_.cache_uri, [](const std::string& line) { LogEvent("warn", line); });
+  if (!cache.ok()) return cache.status();
+  cache_ = cache.value();
+  auto spec = ReadSpec();
+  if (!spec.ok()) return spec.status();
+  if (Status s = runtime_.Start(); !s.ok()) return s;
+  auto flow = runtime_.Load(spec.value(), Options(spec.value()));
+  if (!flow.ok()) return flow.status();
+  flow_ = std::move(flow).value();
+
+  const auto colon = options_.listen.rfind(':');
+  if (colon == std::string::npos) {
+    return Status::InvalidArgument(fmt::format("--listen {}: expected HOST:PORT", options_.listen));
+  }
+  beast::error_code ec;
+  const auto address = net::ip::make_address(options_.listen.substr(0, colon), ec);
+  int port = -1;
+  try {
+    port = std::stoi(options_.listen.substr(colon + 1));
+  } catch (...) {
+  }
+  if (ec || port < 0 || port > 65535) {
+    return Status::InvalidArgument(fmt::format("--listen {}: expected an IP address and a port",
+                                               options_.listen));
+  }
+  acceptor_ = std::make_unique<tcp::acceptor>(runtime_.io());
+  const tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  acceptor_->open(endpoint.protocol(), ec);
+  if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_->bind(endpoint, ec);
+  if (!ec) acceptor_->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return Status::Unavailable(fmt::format("cannot listen on {}: {}", options_.listen, ec.message()));
+  const auto bound = acceptor_->local_endpoint();
+  LogEvent("info", "listening",
+           {{"address", fmt::format("{}:{}", bound.address().to_string(), bound.port())},
+            {"flow", options_.flow_path},
+            {"steps", flow_->steps().size()},
+            {"workers", options_.pool.workers},
+            {"auth", tokens_.empty() ? "none" : "bearer"}});
+  return Status::OK();
+}
+
+void Service::Register(const std::shared_ptr<Session>& session) {
+  sessions_[session.get()] = session;
+}
+
+void Service::Accept() {
+  acceptor_->async_accept(runtime_.io(), [this](beast::error_code ec, tcp::socket socket) {
+    if (!accepting_) return;
+    if (!ec) {
+      auto session = std::make_shared<Session>(std::move(socket), *this);
+      Register(session);
+      session->Run();
+    }
+    Accept();
+  });
+}
+
+void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)> send) {
+  const std::string id = RequestId(*req, ++requests_);
+  auto with_id = [id, send = std::move(send)](Response res) {
+    res.set("X-Request-Id", id);
+    send(std::move(res));
+  };
+  http::RouteContext ctx;
+  ctx.tokens = &tokens_;
+  ctx.ready = runtime_.pool().ready_workers() > 0;
+  ctx.accepting = accepting_;
+  ctx.in_flight = in_flight_;
+  ctx.capacity = static_cast<size_t>(options_.pool.workers) + options_.queue;
+  ctx.render_metrics = [this] {
+    return metrics_.Render(runtime_.pool().ready_workers(), runtime_.pool().restarts(),
+                           runtime_.pool().queue_depth(), in_flight_);
+  };
+  auto routed = http::HandleRequest(*req, ctx);
+  if (auto* res = std::get_if<Response>(&routed)) return with_id(std::move(*res));
+
+  json event = std::move(std::get<http::RunEvent>(routed).event);
+  ++in_flight_;
+  const auto start = std::chrono::steady_clock::now();
+  auto flow = flow_;  // this request finishes on the flow it started with, whatever reloads
+  Status s = ExecuteFlow(*flow, event, &runtime_.scheduler(),
+                         [this, flow, req, id, event, start, with_id](DecisionRecord record) {
+                           const double seconds = std::chrono::duration<double>(
+                                                      std::chrono::steady_clock::now() - start)
+                                                      .count();
+                           --in_flight_;
+                           metrics_.RecordExecution(record, seconds);
+                           LogExecution(record, event, id, seconds);
+                           with_id(http::DecisionResponse(record, *req));
+                           MaybeFinishShutdown();
+                         });
+  if (!s.ok()) {
+    --in_flight_;
+    with_id(http::ErrorResponse(bhttp::status::bad_request, s.message(), *req));
+  }
+}
+
+void Service::LogExecution(const DecisionRecord& record, const json& event, const std::string& id,
+                           double seconds) {
+  const auto rec = record.ToJson();
+  const bool allowed = record.outcome == Outcome::kAllow;
+  json line = {{"date", NowIso()},
+               {"type", allowed ? "ss" : "fs"},
+               {"description", allowed ? std::string("Successful signup")
+                               : record.denial ? record.denial->denial.reason
+                               : record.error  ? record.error->message
+                                               : std::string("Failed signup")},
+               {"request_id", id}};
+  const auto& request = event.value("request", json::object());
+  const auto& connection = event.value("connection", json::object());
+  const auto& client = event.value("client", json::object());
+  if (request.contains("ip")) line["ip"] = request["ip"];
+  if (request.contains("user_agent")) line["user_agent"] = request["user_agent"];
+  const auto& user = event.value("user", json::object());
+  if (user.contains("email")) line["user_name"] = user["email"];
+  if (connection.contains("name")) line["connection"] = connection["name"];
+  if (connection.contains("id")) line["connection_id"] = connection["id"];
+  if (connection.contains("strategy")) line["strategy"] = connection["strategy"];
+  if (client.is_object() && client.contains("client_id")) line["client_id"] = client["client_id"];
+  if (client.is_object() && client.contains("name")) line["client_name"] = client["name"];
+  if (event.contains("tenant") && event["tenant"].is_object() && event["tenant"].contains("id")) {
+    line["tenant_name"] = event["tenant"]["id"];
+  }
+  json steps = json::array();
+  for (const auto& s : record.steps) {
+    steps.push_back({{"name", s.name},
+                     {"kind", StepKindName(s.kind)},
+                     {"status", StepStatusName(s.status)},
+                     {"duration_ms", s.duration_ms}});
+  }
+  json details = {{"outcome", OutcomeName(record.outcome)},
+                  {"duration_ms", seconds * 1000.0},
+                  {"steps", std::move(steps)}};
+  if (record.denial) details["denial"] = json::parse(rec["denial"].dump());
+  if (record.error) details["error"] = json::parse(rec["error"].dump());
+  if (record.user_id) details["user_id"] = *record.user_id;
+  line["details"] = std::move(details);
+  std::cout << line.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
+}
+
+void Service::WaitForSignals() {
+  stop_signals_ = std::make_unique<net::signal_set>(runtime_.io(), SIGTERM, SIGINT);
+  stop_signals_->async_wait([this](beast::error_code ec, int signal) {
+    if (!ec) BeginShutdown(signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  });
+  reload_signals_ = std::make_unique<net::signal_set>(runtime_.io(), SIGHUP);
+  struct Rearm {
+    static void Wait(Service* self) {
+      self->reload_signals_->async_wait([self](beast::error_code ec, int) {
+        if (ec) return;
+        self->Reload();
+        Wait(self);
+      });
+    }
+  };
+  Rearm::Wait(this);
+}
+
+void Service::Reload() {
+  if (reloading_ || !accepting_) return;
+  auto spec = ReadSpec();
+  auto tokens = ReadTokens(options_.token_file);
+  if (!spec.ok() || !tokens.ok() || (tokens.value().empty() && !options_.no_auth)) {
+    metrics_.RecordReload(false);
+    const auto why = !spec.ok()     ? spec.status().message()
+                     : !tokens.ok() ? tokens.status().message()
+                                    : std::string("the token file holds no token");
+    LogEvent("error", "reload rejected; the previous flow keeps serving", {{"reason", why}});
+    return;
+  }
+  reloading_ = true;
+  BuildFlowAsync(spec.value(), Options(spec.value()), &runtime_.pool(), ++generation_,
+                 [this, tokens = std::move(tokens).value()](Result<std::unique_ptr<Flow>> flow) mutable {
+                   reloading_ = false;
+                   if (!flow.ok()) {
+                     metrics_.RecordReload(false);
+                     LogEvent("error", "reload rejected; the previous flow keeps serving",
+                              {{"reason", flow.status().message()}});
+                     return;
+                   }
+                   flow_ = std::move(flow).value();
+                   tokens_ = std::move(tokens);
+                   metrics_.RecordReload(true);
+                   LogEvent("info", "flow reloaded",
+                            {{"flow", options_.flow_path}, {"steps", flow_->steps().size()}});
+                 });
+}
+
+void Service::BeginShutdown(const std::string& why) {
+  if (!accepting_) return;
+  accepting_ = false;
+  LogEvent("info", "stopping", {{"signal", why}, {"in_flight", in_flight_}});
+  beast::error_code ec;
+  acceptor_->close(ec);
+  if (reload_signals_) reload_signals_->cancel(ec);
+  for (auto& [ptr, weak] : sessions_) {
+    if (auto session = weak.lock()) session->CloseIfIdle();
+  }
+  // In-flight requests end within the flow budget; past it, stop anyway.
+  grace_ = std::make_unique<net::steady_timer>(runtime_.io());
+  grace_->expires_after(std::chrono::milliseconds(flow_->options().timeout_ms + 5000));
+  grace_->async_wait([this](beast::error_code timer_ec) {
+    if (!timer_ec) Stop();
+  });
+  MaybeFinishShutdown();
+}
+
+// Stops once no request is running and every connection has closed (a session closes after
+// writing its last response), or when the grace period ends.
+void Service::MaybeFinishShutdown() {
+  if (accepting_ || stopped_ || in_flight_ > 0 || !sessions_.empty()) return;
+  Stop();
+}
+
+void Service::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  net::post(runtime_.io(), [this] {
+    runtime_.pool().Shutdown();
+    LogEvent("info", "stopped");
+    runtime_.io().stop();
+  });
+}
+
+int Service::Run() {
+  WaitForSignals();
+  Accept();
+  runtime_.io().restart();
+  runtime_.io().run();
+  return 0;
+}
+
+}  // namespace
+
+int RunService(const ServeOptions& options) {
+  Service service(options);
+  if (Status s = service.Start(); !s.ok()) {
+    std::cerr << "prereg serve: " << s.message() << "\n";
+    return 1;
+  }
+  return service.Run();
+}
+
+}  // namespace prereg::adapters

@@ -1,0 +1,50 @@
+// `prereg serve`: the engine behind an HTTP/1.1 API (see http_routes.h), on one event loop
+// shared with the Node workers.
+//
+// Lifecycle: SIGTERM or SIGINT stops accepting, lets in-flight requests finish, stops the workers
+// and returns 0. SIGHUP reloads the flow file (and the token file) atomically: requests already
+// running finish on the old flow; a new flow that does not load is rejected with a log line and
+// the old one keeps serving.
+//
+// Logs: one JSON line per execution on stdout, shaped like Auth0 tenant log events (type "ss" or
+// "fs"); service events as JSON lines on stderr. Neither holds secrets or passwords.
+
+#ifndef PREREG_ADAPTERS_SERVICE_H_
+#define PREREG_ADAPTERS_SERVICE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "prereg/adapters/node_pool.h"
+
+namespace prereg::adapters {
+
+struct ServeOptions {
+  // The flow file (or a single .js script). Required.
+  std::string flow_path;
+  // HOST:PORT to listen on; port 0 picks a free one. Default: 127.0.0.1:8080
+  std::string listen = "127.0.0.1:8080";
+  // Bearer tokens, one per line ('#' comments). Tokens also come from PREREG_TOKENS
+  // (comma-separated). Several may be valid at once, for rotation.
+  std::string token_file;
+  // Serve without authentication (refused unless asked for explicitly). Default: false
+  bool no_auth = false;
+  // Cache store URI (see cache_stores.h). Default: in-memory
+  std::string cache_uri;
+  // Largest request body in bytes; larger ones get 413. Default: 1 MiB
+  size_t body_limit = 1024 * 1024;
+  // Sign-ups that may wait beyond those the workers are running; more get 503. Default: 64
+  size_t queue = 64;
+  // Flow budget override in ms. Default: the flow file's, else 20000
+  std::optional<int64_t> timeout_ms;
+  PoolOptions pool;
+};
+
+// Runs the service until SIGTERM/SIGINT. Returns the process exit code: 0 after a clean stop,
+// 1 when it cannot start (bad flow, no tokens, address in use), with the reason on stderr.
+int RunService(const ServeOptions& options);
+
+}  // namespace prereg::adapters
+
+#endif  // PREREG_ADAPTERS_SERVICE_H_
