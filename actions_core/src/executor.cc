@@ -247,10 +247,10 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
 
 }  // namespace
 
-Status ExecuteFlow(const Flow& flow, const nlohmann::json& event, Scheduler* scheduler,
+Status ExecuteFlow(const Flow& flow, nlohmann::json event, Scheduler* scheduler,
                    std::function<void(DecisionRecord)> done) {
   if (Status s = CheckEvent(event); !s.ok()) return s;
-  auto execution = std::make_shared<FlowExecution>(flow, event, scheduler, std::move(done));
+  auto execution = std::make_shared<FlowExecution>(flow, std::move(event), scheduler, std::move(done));
   execution->Start();
   return Status::OK();
 }

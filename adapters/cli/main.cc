@@ -22,6 +22,10 @@ void AddPoolOptions(CLI::App* cmd, prereg::adapters::PoolOptions* pool) {
   cmd->add_option("--memory-mb", pool->max_old_space_mb,
                   "V8 heap limit per worker in MiB (0: Node's default)")
       ->capture_default_str();
+  cmd->add_option("--worker-spin-us", pool->spin_us,
+                  "How long an idle worker polls for its next request before sleeping, in us "
+                  "(trades CPU for latency)")
+      ->capture_default_str();
 }
 
 }  // namespace
@@ -67,6 +71,7 @@ int main(int argc, char** argv) {
   test_cmd->add_option("CASE", test.cases, "Case files or directories")->required();
 
   prereg::adapters::ServeOptions serve;
+  serve.pool.spin_us = 0;  // under load, spinning workers take the cores the service needs
   auto* serve_cmd = app.add_subcommand(
       "serve",
       "Serve the flow over HTTP: POST /v1/pre-user-registration with the event as JSON returns "

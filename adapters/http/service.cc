@@ -123,8 +123,8 @@ class Service {
   void BeginShutdown(const std::string& why);
   void MaybeFinishShutdown();
   void Stop();
-  void LogExecution(const DecisionRecord& record, const json& event, const std::string& id,
-                    double seconds);
+  static json LogFields(const json& event);
+  void LogExecution(const DecisionRecord& record, json line, double seconds);
 
   ServeOptions options_;
   Runtime runtime_;
@@ -315,52 +315,66 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
   if (auto* res = std::get_if<Response>(&routed)) return with_id(std::move(*res));
 
   json event = std::move(std::get<http::RunEvent>(routed).event);
+  json log_line = LogFields(event);
+  log_line["request_id"] = id;
   ++in_flight_;
   const auto start = std::chrono::steady_clock::now();
   auto flow = flow_;  // this request finishes on the flow it started with, whatever reloads
-  Status s = ExecuteFlow(*flow, event, &runtime_.scheduler(),
-                         [this, flow, req, id, event, start, with_id](DecisionRecord record) {
-                           const double seconds = std::chrono::duration<double>(
-                                                      std::chrono::steady_clock::now() - start)
-                                                      .count();
-                           --in_flight_;
-                           metrics_.RecordExecution(record, seconds);
-                           LogExecution(record, event, id, seconds);
-                           with_id(http::DecisionResponse(record, *req));
-                           MaybeFinishShutdown();
-                         });
+  Status s = ExecuteFlow(
+      *flow, std::move(event), &runtime_.scheduler(),
+      [this, flow, req, start, with_id, log_line = std::move(log_line)](DecisionRecord record) mutable {
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        --in_flight_;
+        metrics_.RecordExecution(record, seconds);
+        LogExecution(record, std::move(log_line), seconds);
+        with_id(http::DecisionResponse(record, *req));
+        MaybeFinishShutdown();
+      });
   if (!s.ok()) {
     --in_flight_;
     with_id(http::ErrorResponse(bhttp::status::bad_request, s.message(), *req));
   }
 }
 
-void Service::LogExecution(const DecisionRecord& record, const json& event, const std::string& id,
-                           double seconds) {
-  const auto rec = record.ToJson();
+// The fields of an Auth0 tenant log event that come from the sign-up itself.
+json Service::LogFields(const json& event) {
+  json line = json::object();
+  auto copy = [&line](const json& from, const char* key, const char* as) {
+    if (from.is_object()) {
+      auto it = from.find(key);
+      if (it != from.end()) line[as] = *it;
+    }
+  };
+  const json none;
+  auto member = [&none](const json& obj, const char* key) -> const json& {
+    if (!obj.is_object()) return none;
+    auto it = obj.find(key);
+    return it == obj.end() ? none : *it;
+  };
+  const auto& request = member(event, "request");
+  const auto& connection = member(event, "connection");
+  const auto& client = member(event, "client");
+  copy(request, "ip", "ip");
+  copy(request, "user_agent", "user_agent");
+  copy(member(event, "user"), "email", "user_name");
+  copy(connection, "name", "connection");
+  copy(connection, "id", "connection_id");
+  copy(connection, "strategy", "strategy");
+  copy(client, "client_id", "client_id");
+  copy(client, "name", "client_name");
+  copy(member(event, "tenant"), "id", "tenant_name");
+  return line;
+}
+
+void Service::LogExecution(const DecisionRecord& record, json line, double seconds) {
   const bool allowed = record.outcome == Outcome::kAllow;
-  json line = {{"date", NowIso()},
-               {"type", allowed ? "ss" : "fs"},
-               {"description", allowed ? std::string("Successful signup")
-                               : record.denial ? record.denial->denial.reason
-                               : record.error  ? record.error->message
-                                               : std::string("Failed signup")},
-               {"request_id", id}};
-  const auto& request = event.value("request", json::object());
-  const auto& connection = event.value("connection", json::object());
-  const auto& client = event.value("client", json::object());
-  if (request.contains("ip")) line["ip"] = request["ip"];
-  if (request.contains("user_agent")) line["user_agent"] = request["user_agent"];
-  const auto& user = event.value("user", json::object());
-  if (user.contains("email")) line["user_name"] = user["email"];
-  if (connection.contains("name")) line["connection"] = connection["name"];
-  if (connection.contains("id")) line["connection_id"] = connection["id"];
-  if (connection.contains("strategy")) line["strategy"] = connection["strategy"];
-  if (client.is_object() && client.contains("client_id")) line["client_id"] = client["client_id"];
-  if (client.is_object() && client.contains("name")) line["client_name"] = client["name"];
-  if (event.contains("tenant") && event["tenant"].is_object() && event["tenant"].contains("id")) {
-    line["tenant_name"] = event["tenant"]["id"];
-  }
+  line["date"] = NowIso();
+  line["type"] = allowed ? "ss" : "fs";
+  line["description"] = allowed        ? std::string("Successful signup")
+                        : record.denial ? record.denial->denial.reason
+                        : record.error  ? record.error->message
+                                        : std::string("Failed signup");
   json steps = json::array();
   for (const auto& s : record.steps) {
     steps.push_back({{"name", s.name},
@@ -371,11 +385,22 @@ void Service::LogExecution(const DecisionRecord& record, const json& event, cons
   json details = {{"outcome", OutcomeName(record.outcome)},
                   {"duration_ms", seconds * 1000.0},
                   {"steps", std::move(steps)}};
-  if (record.denial) details["denial"] = json::parse(rec["denial"].dump());
-  if (record.error) details["error"] = json::parse(rec["error"].dump());
+  if (record.denial) {
+    const auto& d = record.denial->denial;
+    details["denial"] = {
+        {"kind", d.kind == Denial::Kind::kAccessDenied ? "access_denied" : "validation_error"},
+        {"reason", d.reason},
+        {"user_message", d.user_message ? json(*d.user_message) : json(nullptr)},
+        {"step", record.denial->step}};
+  }
+  if (record.error) {
+    details["error"] = {{"class", ErrorClassName(record.error->error_class)},
+                        {"message", record.error->message},
+                        {"step", record.error->step}};
+  }
   if (record.user_id) details["user_id"] = *record.user_id;
   line["details"] = std::move(details);
-  std::cout << line.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
+  std::cout << line.dump(-1, ' ', false, json::error_handler_t::replace) << '\n' << std::flush;
 }
 
 void Service::WaitForSignals() {

@@ -128,6 +128,7 @@ class NodePool::Worker : public std::enable_shared_from_this<Worker> {
       args.push_back(fmt::format("--max-old-space-size={}", options.max_old_space_mb));
     }
     args.push_back(options.runner_path);
+    args.push_back(fmt::format("--spin-us={}", options.spin_us));
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

@@ -19,7 +19,7 @@ namespace prereg {
 // thread with the record when the flow has ended (all steps done, a deny, an error or the
 // budget). `flow` and `scheduler` must outlive the execution.
 // Returns kInvalidArgument, without starting, for an event CheckEvent rejects.
-Status ExecuteFlow(const Flow& flow, const nlohmann::json& event, Scheduler* scheduler,
+Status ExecuteFlow(const Flow& flow, nlohmann::json event, Scheduler* scheduler,
                    std::function<void(DecisionRecord)> done);
 
 // Runs one execution to the end on a LoopScheduler in the calling thread.
