@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake g++ make pkg-config nlohmann-json3-dev libfmt-dev catch2 libboost-dev libcli11-dev
           libhiredis-dev redis-server prometheus-cpp-dev wrk curl)
-# Node may come from Debian (nodejs, >= 18) or be installed already by other means.
+# Node may come from Debian (nodejs, >= 18, and npm) or be installed already by other means.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -21,6 +22,12 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
+fi
+
+# The migration tool's JavaScript dependencies, exactly as the committed lockfile pins them.
+if [ ! -f migration/js/node_modules/.package-lock.json ] ||
+   [ migration/js/package-lock.json -nt migration/js/node_modules/.package-lock.json ]; then
+  (cd migration/js && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 build_dir="${PREREG_BUILD_DIR:-build}"

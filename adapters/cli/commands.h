@@ -44,6 +44,16 @@ struct TestArgs {
 };
 int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err);
 
+struct MigrateArgs {
+  std::string hook;
+  std::string output;  // empty or "-": stdout
+  std::string report;  // empty: none
+  std::string mode = "rewrite";
+  std::string node_path = "node";
+};
+// Exit 0 converted with no finding above info, 2 converted with findings, 1 could not convert.
+int MigrateCommand(const MigrateArgs& args, std::ostream& out, std::ostream& err);
+
 // The event used when `prereg run` gets no --event: the skeleton of Auth0's documented event.
 nlohmann::json DefaultEvent();
 // Reads an event from a file or "-" (stdin). Errors name the file.

@@ -95,6 +95,23 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--cache", serve.cache_uri, kCacheHelp);
   AddPoolOptions(serve_cmd, &serve.pool);
 
+  prereg::cli::MigrateArgs migrate;
+  auto* migrate_cmd = app.add_subcommand(
+      "migrate",
+      "Convert a Hook into an Action and report every construct not converted or not proven "
+      "equivalent (line, severity, fix). Exit 0 converted with no finding above info, 2 converted "
+      "with findings, 1 could not convert.");
+  migrate_cmd->add_option("HOOK", migrate.hook, "The Hook's .js file")->required();
+  migrate_cmd->add_option("-o,--output", migrate.output, "Write the Action here (default: stdout)");
+  migrate_cmd->add_option("--report", migrate.report, "Write the findings report (JSON) here");
+  migrate_cmd->add_option("--mode", migrate.mode,
+                          "rewrite: an idiomatic Action (AST transformation); wrap: the Hook "
+                          "unchanged inside an adapter Action, equivalent by construction")
+      ->check(CLI::IsMember({"rewrite", "wrap"}))
+      ->capture_default_str();
+  migrate_cmd->add_option("--node", migrate.node_path, "Path to the node executable")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -104,5 +121,6 @@ int main(int argc, char** argv) {
   if (*run_cmd) return prereg::cli::RunCommand(run, std::cout, std::cerr);
   if (*test_cmd) return prereg::cli::TestCommand(test, std::cout, std::cerr);
   if (*serve_cmd) return prereg::adapters::RunService(serve);
+  if (*migrate_cmd) return prereg::cli::MigrateCommand(migrate, std::cout, std::cerr);
   return prereg::cli::kExitUsage;
 }

