@@ -54,6 +54,27 @@ struct MigrateArgs {
 // Exit 0 converted with no finding above info, 2 converted with findings, 1 could not convert.
 int MigrateCommand(const MigrateArgs& args, std::ostream& out, std::ostream& err);
 
+struct CompareArgs {
+  std::vector<std::string> old_steps, new_steps;  // scripts or flow files
+  std::string events;                             // a JSONL file or a directory of .json events
+  std::string report, junit;
+  std::vector<std::string> ignore;  // extra paths of the normalised record to ignore
+  std::string cache_uri;            // empty: a fresh in-memory cache per side
+  adapters::PoolOptions pool;
+};
+// Exit 0 equal everywhere, 2 any difference, 1 usage or input error (or invalid events only).
+int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err);
+
+struct EventsArgs {
+  int64_t count = 100;
+  uint64_t seed = 1;
+  std::string base;  // an event file the generated events start from
+};
+int EventsGenerateCommand(const EventsArgs& args, std::ostream& out, std::ostream& err);
+
+// Escapes text for XML attributes and content (JUnit reports).
+std::string XmlEscape(const std::string& s);
+
 // The event used when `prereg run` gets no --event: the skeleton of Auth0's documented event.
 nlohmann::json DefaultEvent();
 // Reads an event from a file or "-" (stdin). Errors name the file.

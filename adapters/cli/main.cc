@@ -93,6 +93,14 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--timeout-ms", serve.timeout_ms,
                         "Budget for each flow execution in ms (default: the flow file's, else 20000)");
   serve_cmd->add_option("--cache", serve.cache_uri, kCacheHelp);
+  serve_cmd->add_option("--shadow", serve.shadow_path,
+                        "Also run this flow on every request after the primary has answered, on "
+                        "its own workers and cache; count and log divergent decisions");
+  serve_cmd->add_option("--shadow-workers", serve.shadow_workers, "Node workers of the shadow flow")
+      ->capture_default_str();
+  serve_cmd->add_option("--shadow-limit", serve.shadow_limit,
+                        "Shadow executions at once; requests beyond it are not shadowed")
+      ->capture_default_str();
   AddPoolOptions(serve_cmd, &serve.pool);
 
   prereg::cli::MigrateArgs migrate;
@@ -112,6 +120,45 @@ int main(int argc, char** argv) {
   migrate_cmd->add_option("--node", migrate.node_path, "Path to the node executable")
       ->capture_default_str();
 
+  prereg::cli::CompareArgs compare;
+  compare.pool.workers = 2;
+  compare.pool.spin_us = 0;  // both sides keep every worker busy
+  auto* compare_cmd = app.add_subcommand(
+      "compare",
+      "Run every event through the old and the new flow and compare their decisions: outcome, "
+      "denial (kind, reason, user message), error class and the created user. Prints each "
+      "difference with a command that reproduces it. Exit 0 all equal, 2 any difference, "
+      "1 usage or input error.");
+  compare_cmd->add_option("--old", compare.old_steps, "Old side: scripts and/or flow files, in order")
+      ->required();
+  compare_cmd->add_option("--new", compare.new_steps, "New side: scripts and/or flow files, in order")
+      ->required();
+  compare_cmd->add_option("--events", compare.events, "Events: a JSONL file or a directory of .json files")
+      ->required();
+  compare_cmd->add_option("--report", compare.report, "Write the differences as JSON here");
+  compare_cmd->add_option("--junit", compare.junit, "Write a JUnit XML report here (one case per event)");
+  compare_cmd->add_option("--ignore", compare.ignore,
+                          "Also ignore this path of the compared record (repeatable), e.g. "
+                          "user.app_metadata.signup_ts or denial.user_message")
+      ->allow_extra_args(false);
+  compare_cmd->add_option("--cache", compare.cache_uri,
+                          std::string(kCacheHelp) + ". Default: a fresh in-memory cache per side");
+  compare_cmd->add_option("--workers", compare.pool.workers, "Node worker processes")->capture_default_str();
+  AddPoolOptions(compare_cmd, &compare.pool);
+
+  prereg::cli::EventsArgs events;
+  auto* events_cmd = app.add_subcommand("events", "Work with sign-up events");
+  events_cmd->require_subcommand(1);
+  auto* generate_cmd = events_cmd->add_subcommand(
+      "generate",
+      "Print N realistic, varied sign-up events as JSONL, identical for the same seed: countries "
+      "and languages, e-mail edge cases, Unicode names, missing optional fields, several metadata "
+      "shapes, passwords for some.");
+  generate_cmd->add_option("--count", events.count, "How many events")->capture_default_str();
+  generate_cmd->add_option("--seed", events.seed, "Seed: the same seed gives the same events")
+      ->capture_default_str();
+  generate_cmd->add_option("--base", events.base, "Start every event from this event file");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -122,5 +169,7 @@ int main(int argc, char** argv) {
   if (*test_cmd) return prereg::cli::TestCommand(test, std::cout, std::cerr);
   if (*serve_cmd) return prereg::adapters::RunService(serve);
   if (*migrate_cmd) return prereg::cli::MigrateCommand(migrate, std::cout, std::cerr);
+  if (*compare_cmd) return prereg::cli::CompareCommand(compare, std::cout, std::cerr);
+  if (*generate_cmd) return prereg::cli::EventsGenerateCommand(events, std::cout, std::cerr);
   return prereg::cli::kExitUsage;
 }

@@ -188,25 +188,6 @@ std::vector<std::string> RunCase(const json& c, const fs::path& dir,
   return CheckExpectations(c["expect"], record.value());
 }
 
-std::string XmlEscape(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20 && ch != '\n' && ch != '\t') {
-          out += ' ';
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out;
-}
-
 Status WriteJUnit(const std::string& path, const std::vector<CaseResult>& results) {
   size_t failures = 0;
   double total = 0;
@@ -238,6 +219,25 @@ Status WriteJUnit(const std::string& path, const std::vector<CaseResult>& result
 }
 
 }  // namespace
+
+std::string XmlEscape(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default:
+        if (static_cast<unsigned char>(ch) < 0x20 && ch != '\n' && ch != '\t') {
+          out += ' ';
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out;
+}
 
 int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err) {
   std::vector<fs::path> files;

@@ -36,6 +36,10 @@ ServiceMetrics::ServiceMetrics()
                     .Name("prereg_worker_restarts_total")
                     .Help("Node workers replaced after being killed or dying")
                     .Register(*registry_)),
+      shadow_(prometheus::BuildCounter()
+                  .Name("prereg_shadow_executions_total")
+                  .Help("Shadow flow executions by result: equal, divergent, skipped (over the limit)")
+                  .Register(*registry_)),
       flow_seconds_(prometheus::BuildHistogram()
                         .Name("prereg_flow_duration_seconds")
                         .Help("Duration of one flow execution")
@@ -75,6 +79,10 @@ void ServiceMetrics::RecordResponse(unsigned status) {
 
 void ServiceMetrics::RecordReload(bool ok) {
   reloads_.Add({{"result", ok ? "ok" : "rejected"}}).Increment();
+}
+
+void ServiceMetrics::RecordShadow(const char* result) {
+  shadow_.Add({{"result", result}}).Increment();
 }
 
 std::string ServiceMetrics::Render(int ready_workers, int worker_restarts, size_t queue_depth,

@@ -24,6 +24,8 @@ class ServiceMetrics {
   void RecordExecution(const DecisionRecord& record, double seconds);
   void RecordResponse(unsigned status);
   void RecordReload(bool ok);
+  // result: equal, divergent or skipped (over the shadow limit).
+  void RecordShadow(const char* result);
   // The text exposition, with the gauges read now.
   std::string Render(int ready_workers, int worker_restarts, size_t queue_depth, size_t in_flight);
 
@@ -34,6 +36,7 @@ class ServiceMetrics {
   prometheus::Family<prometheus::Counter>& timeouts_;
   prometheus::Family<prometheus::Counter>& reloads_;
   prometheus::Family<prometheus::Counter>& restarts_;
+  prometheus::Family<prometheus::Counter>& shadow_;
   prometheus::Family<prometheus::Histogram>& flow_seconds_;
   prometheus::Family<prometheus::Histogram>& step_seconds_;
   prometheus::Family<prometheus::Gauge>& workers_ready_;

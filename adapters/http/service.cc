@@ -26,6 +26,7 @@
 #include "prereg/adapters/cache_stores.h"
 #include "prereg/adapters/http_routes.h"
 #include "prereg/adapters/runtime.h"
+#include "prereg/migration/compare.h"
 
 namespace prereg::adapters {
 
@@ -123,6 +124,7 @@ class Service {
   void BeginShutdown(const std::string& why);
   void MaybeFinishShutdown();
   void Stop();
+  void Shadow(json event, const DecisionRecord& primary, const std::string& id);
   static json LogFields(const json& event);
   void LogExecution(const DecisionRecord& record, json line, double seconds);
 
@@ -139,6 +141,9 @@ class Service {
   std::map<const Session*, std::weak_ptr<Session>> sessions_;
   size_t in_flight_ = 0;
   uint64_t requests_ = 0;
+  std::unique_ptr<NodePool> shadow_pool_;
+  std::unique_ptr<Flow> shadow_flow_;
+  size_t shadow_in_flight_ = 0;
   std::unique_ptr<net::steady_timer> grace_;
   bool accepting_ = true;
   bool reloading_ = false;
@@ -246,6 +251,19 @@ Status Service::Start() {
   auto flow = runtime_.Load(spec.value(), Options(spec.value()));
   if (!flow.ok()) return flow.status();
   flow_ = std::move(flow).value();
+  if (!options_.shadow_path.empty()) {
+    auto shadow_spec = ParseStepArguments({options_.shadow_path}, {});
+    if (!shadow_spec.ok()) return Status::InvalidArgument("--shadow: " + shadow_spec.status().message());
+    PoolOptions shadow_pool = options_.pool;
+    shadow_pool.workers = std::max(1, options_.shadow_workers);
+    shadow_pool_ = std::make_unique<NodePool>(runtime_.io(), shadow_pool);
+    if (Status s = shadow_pool_->Start(); !s.ok()) return s;
+    FlowOptions shadow_options = Options(shadow_spec.value());
+    shadow_options.cache = std::make_shared<MemoryCache>();  // never touches the primary's cache
+    auto shadow = BuildFlow(shadow_spec.value(), std::move(shadow_options), shadow_pool_.get());
+    if (!shadow.ok()) return Status::InvalidArgument("--shadow: " + shadow.status().message());
+    shadow_flow_ = std::move(shadow).value();
+  }
 
   const auto colon = options_.listen.rfind(':');
   if (colon == std::string::npos) {
@@ -275,7 +293,8 @@ Status Service::Start() {
             {"flow", options_.flow_path},
             {"steps", flow_->steps().size()},
             {"workers", options_.pool.workers},
-            {"auth", tokens_.empty() ? "none" : "bearer"}});
+            {"auth", tokens_.empty() ? "none" : "bearer"},
+            {"shadow", options_.shadow_path.empty() ? json() : json(options_.shadow_path)}});
   return Status::OK();
 }
 
@@ -315,6 +334,7 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
   if (auto* res = std::get_if<Response>(&routed)) return with_id(std::move(*res));
 
   json event = std::move(std::get<http::RunEvent>(routed).event);
+  json shadow_event = shadow_flow_ ? event : json();
   json log_line = LogFields(event);
   log_line["request_id"] = id;
   ++in_flight_;
@@ -322,19 +342,49 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
   auto flow = flow_;  // this request finishes on the flow it started with, whatever reloads
   Status s = ExecuteFlow(
       *flow, std::move(event), &runtime_.scheduler(),
-      [this, flow, req, start, with_id, log_line = std::move(log_line)](DecisionRecord record) mutable {
+      [this, flow, req, start, with_id, id, log_line = std::move(log_line),
+       shadow_event = std::move(shadow_event)](DecisionRecord record) mutable {
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         --in_flight_;
         metrics_.RecordExecution(record, seconds);
         LogExecution(record, std::move(log_line), seconds);
-        with_id(http::DecisionResponse(record, *req));
+        with_id(http::DecisionResponse(record, *req));  // the response is on its way first
+        if (shadow_flow_) Shadow(std::move(shadow_event), record, id);
         MaybeFinishShutdown();
       });
   if (!s.ok()) {
     --in_flight_;
     with_id(http::ErrorResponse(bhttp::status::bad_request, s.message(), *req));
   }
+}
+
+void Service::Shadow(json event, const DecisionRecord& primary, const std::string& id) {
+  if (!accepting_) return;
+  if (shadow_in_flight_ >= options_.shadow_limit) {
+    metrics_.RecordShadow("skipped");
+    return;
+  }
+  ++shadow_in_flight_;
+  auto primary_view = std::make_shared<json>(migration::NormalizeRecord(primary, {}));
+  Status s = ExecuteFlow(*shadow_flow_, std::move(event), &runtime_.scheduler(),
+                         [this, primary_view, id](DecisionRecord shadow) {
+                           --shadow_in_flight_;
+                           const auto diffs = migration::DiffRecords(
+                               *primary_view, migration::NormalizeRecord(shadow, {}));
+                           if (diffs.empty()) {
+                             metrics_.RecordShadow("equal");
+                             return;
+                           }
+                           metrics_.RecordShadow("divergent");
+                           json fields = json::object();
+                           for (const auto& d : diffs) {
+                             fields[d.path] = {{"primary", d.old_value}, {"shadow", d.new_value}};
+                           }
+                           LogEvent("warn", "shadow divergence",
+                                    {{"request_id", id}, {"fields", std::move(fields)}});
+                         });
+  if (!s.ok()) --shadow_in_flight_;
 }
 
 // The fields of an Auth0 tenant log event that come from the sign-up itself.
@@ -482,6 +532,7 @@ void Service::Stop() {
   stopped_ = true;
   net::post(runtime_.io(), [this] {
     runtime_.pool().Shutdown();
+    if (shadow_pool_) shadow_pool_->Shutdown();
     LogEvent("info", "stopped");
     runtime_.io().stop();
   });

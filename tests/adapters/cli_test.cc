@@ -354,3 +354,92 @@ TEST_CASE("CLI migrate: convert a Hook, read the report, run the Action", "[adap
 
 }  // namespace
 }  // namespace prereg
+
+namespace prereg {
+namespace {
+
+TEST_CASE("CLI compare: equal pairs exit 0; each kind of divergence exits 2 naming the field",
+          "[adapters][cli][compare]") {
+  TempDir dir;
+  auto gen = Cli(dir, "events generate --count 60 --seed 3");
+  REQUIRE(gen.code == 0);
+  dir.Write("events.jsonl", gen.out);
+  dir.Write("hook.js", testing::Hook(
+      "if ((user.email || '').includes('mailinator')) return cb(new PreUserRegistrationError('disposable', 'Sorry'));\n"
+      "cb(null, {user: {app_metadata: {plan: 'free'}}});"));
+  const std::string deny = "if ((event.user.email || '').includes('mailinator')) return api.access.deny('disposable'";
+  dir.Write("same.js", testing::Action(deny + ", 'Sorry');\napi.user.setAppMetadata('plan', 'free');"));
+  dir.Write("message.js", testing::Action(deny + ");\napi.user.setAppMetadata('plan', 'free');"));
+  dir.Write("metadata.js", testing::Action(deny + ", 'Sorry');\napi.user.setAppMetadata('plan', 'pro');"));
+  dir.Write("userid.js", testing::Action(deny + ", 'Sorry');\napi.user.setAppMetadata('plan', 'free').user.setUserId('x1');"));
+  // Both fail on disposable addresses, one by throwing (action_error), one by hanging (action_timeout).
+  const std::string disposable = "if ((event.user.email || '').includes('mailinator')) ";
+  dir.Write("throws.js", testing::Action(disposable + "throw new Error('x');\napi.user.setAppMetadata('plan', 'free');"));
+  dir.Write("hangs.js", testing::Action(disposable + "await new Promise(() => {});\napi.user.setAppMetadata('plan', 'free');"));
+  dir.Write("throws.json", R"({"timeout_ms": 300, "steps": [{"script": "throws.js"}]})");
+  dir.Write("hangs.json", R"({"timeout_ms": 300, "steps": [{"script": "hangs.js"}]})");
+  auto equal = Cli(dir, "compare --old hook.js --new same.js --events events.jsonl --report r.json --junit j.xml");
+  INFO(equal.out << equal.err);
+  CHECK(equal.code == 0);
+  CHECK_THAT(equal.out, Catch::Contains("60 events: 60 equal, 0 different, 0 errors"));
+  CHECK(json::parse(testing::ReadAllText(dir.path() / "r.json"))["summary"]["equal"] == 60);
+  CHECK_THAT(testing::ReadAllText(dir.path() / "j.xml"), Catch::Contains("tests=\"60\" failures=\"0\""));
+  const struct {
+    const char* action;
+    const char* field;
+  } cases[] = {{"message.js", "denial.user_message"},
+               {"metadata.js", "user.app_metadata.plan"},
+               {"userid.js", "user.user_id"}};
+  for (const auto& c : cases) {
+    CAPTURE(c.action);
+    auto r = Cli(dir, std::string("compare --old hook.js --new ") + c.action + " --events events.jsonl --report r.json");
+    CHECK(r.code == 2);
+    auto report = json::parse(testing::ReadAllText(dir.path() / "r.json"));
+    REQUIRE(report["summary"]["different"].get<int>() > 0);
+    for (const auto& d : report["differences"]) {
+      CHECK(d["fields"].size() == 1);
+      CHECK(d["fields"].contains(c.field));
+      CHECK_THAT(d["reproduce"].get<std::string>(), Catch::StartsWith("diff <(sed -n '"));
+    }
+  }
+  // The user message differs only on denied sign-ups; ignoring it makes the pair equal.
+  CHECK(Cli(dir, "compare --old hook.js --new message.js --events events.jsonl --ignore denial.user_message").code == 0);
+  auto errclass = Cli(dir, "compare --old throws.json --new hangs.json --events events.jsonl --report r.json");
+  CHECK(errclass.code == 2);
+  auto differences = json::parse(testing::ReadAllText(dir.path() / "r.json"))["differences"];
+  REQUIRE_FALSE(differences.empty());
+  for (const auto& d : differences) {
+    CHECK(d["fields"].size() == 1);
+    CHECK(d["fields"]["error.class"] == json{{"old", "action_error"}, {"new", "action_timeout"}});
+  }
+  CHECK(Cli(dir, "compare --old hook.js --new same.js --events nope.jsonl").code == 1);
+  CHECK(Cli(dir, "compare --old hook.js --events events.jsonl").code == 1);
+}
+
+TEST_CASE("CLI compare: events from a directory, and invalid events counted as errors",
+          "[adapters][cli][compare]") {
+  TempDir dir;
+  dir.Write("ev/a.json", testing::SampleEvent().dump());
+  dir.Write("ev/b.json", "{\"user\": []}");
+  dir.Write("x.js", testing::Action("api.user.setAppMetadata('x', 1);"));
+  auto r = Cli(dir, "compare --old x.js --new x.js --events ev");
+  CHECK(r.code == 1);  // no difference, but an input error
+  CHECK_THAT(r.out, Catch::Contains("ERROR b.json") && Catch::Contains("2 events: 1 equal, 0 different, 1 errors"));
+}
+
+TEST_CASE("CLI events generate: JSONL, the same for the same seed", "[adapters][cli][events]") {
+  TempDir dir;
+  auto a = Cli(dir, "events generate --count 25 --seed 9");
+  auto b = Cli(dir, "events generate --count 25 --seed 9");
+  auto c = Cli(dir, "events generate --count 25 --seed 10");
+  CHECK(a.code == 0);
+  CHECK(a.out == b.out);
+  CHECK(a.out != c.out);
+  CHECK(std::count(a.out.begin(), a.out.end(), '\n') == 25);
+  dir.Write("base.json", R"({"tenant": {"id": "from-base"}})");
+  auto based = Cli(dir, "events generate --count 3 --seed 1 --base base.json");
+  CHECK(json::parse(based.out.substr(0, based.out.find('\n')))["tenant"]["id"] == "from-base");
+}
+
+}  // namespace
+}  // namespace prereg

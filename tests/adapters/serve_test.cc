@@ -251,3 +251,40 @@ TEST_CASE("Serve: two replicas sharing a Redis cache see each other's records",
 
 }  // namespace
 }  // namespace prereg
+
+namespace prereg {
+namespace {
+
+TEST_CASE("Serve: a shadow flow never changes or holds up responses, divergences are counted",
+          "[adapters][serve][shadow]") {
+  TempDir dir;
+  dir.Write("tokens", std::string(kToken) + "\n");
+  dir.Write("primary.js", Action("api.user.setAppMetadata('plan', 'free');"));
+  // The shadow disagrees on plan, and takes two seconds for every sign-up.
+  dir.Write("shadow.js", Action("await new Promise((r) => setTimeout(r, 2000));\n"
+                                "api.user.setAppMetadata('plan', 'pro');"));
+  ServeProcess serve(dir, {"--flow", "primary.js", "--token-file", "tokens", "--shadow", "shadow.js",
+                           "--shadow-limit", "2"});
+  HttpClient client(serve.port());
+  for (int i = 0; i < 4; ++i) {
+    auto res = client.Post(Event("s@example.com"), kToken);
+    REQUIRE(res.result_int() == 200);
+    CHECK(json::parse(res.body())["user"]["app_metadata"]["plan"] == "free");  // the primary decides
+  }
+  // The four responses came while the first shadows were still sleeping: nothing waited on them.
+  auto early = client.Get("/metrics").body();
+  CHECK(early.find("prereg_shadow_executions_total{result=\"divergent\"}") == std::string::npos);
+  CHECK_THAT(early, Catch::Contains("prereg_shadow_executions_total{result=\"skipped\"} 2"));
+  std::string metrics;
+  for (int i = 0; i < 100; ++i) {
+    metrics = client.Get("/metrics").body();
+    if (metrics.find("result=\"divergent\"} 2") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK_THAT(metrics, Catch::Contains("prereg_shadow_executions_total{result=\"divergent\"} 2"));
+  CHECK_THAT(serve.err(), Catch::Contains("shadow divergence") &&
+                              Catch::Contains("user.app_metadata.plan"));
+}
+
+}  // namespace
+}  // namespace prereg

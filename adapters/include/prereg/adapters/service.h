@@ -6,6 +6,13 @@
 // running finish on the old flow; a new flow that does not load is rejected with a log line and
 // the old one keeps serving.
 //
+// Shadow mode (--shadow FLOW): after the primary flow has decided and its response has been
+// handed to the connection, the shadow flow runs on the same event, on its own Node workers and
+// its own in-memory cache, at most `shadow_limit` at a time. It adds no wait to any response:
+// nothing in the request path waits for it, and primary requests never queue behind shadow
+// work. Its only cost to the primary flow is CPU. A shadow decision that differs (as `prereg
+// compare` normalises records) is logged on stderr with the request id and counted in /metrics.
+//
 // Logs: one JSON line per execution on stdout, shaped like Auth0 tenant log events (type "ss" or
 // "fs"); service events as JSON lines on stderr. Neither holds secrets or passwords.
 
@@ -38,6 +45,14 @@ struct ServeOptions {
   size_t queue = 64;
   // Flow budget override in ms. Default: the flow file's, else 20000
   std::optional<int64_t> timeout_ms;
+  // A second flow run on each request after the primary one has answered (shadow mode): the
+  // primary decides the response; divergences are logged and counted. Default: none
+  std::string shadow_path;
+  // Node workers of the shadow flow, a pool of its own. Default: 1
+  int shadow_workers = 1;
+  // Shadow executions allowed at once; requests beyond it are not shadowed (and counted).
+  // Default: 8
+  size_t shadow_limit = 8;
   PoolOptions pool;
 };
 

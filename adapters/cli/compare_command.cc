@@ -1,0 +1,273 @@
+// `prereg compare` and `prereg events generate`.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "prereg/actions/event.h"
+#include "prereg/actions/executor.h"
+#include "prereg/adapters/runtime.h"
+#include "prereg/migration/compare.h"
+#include "prereg/migration/events.h"
+
+namespace prereg::cli {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+struct EventSource {
+  std::string where;        // "line 17" or a file name
+  std::string id;           // transaction.correlation_id when the event has one
+  std::string pipe_prefix;  // shell text feeding this event to `--event -`, or empty
+  std::string event_arg;    // the --event argument: "-" or a quoted file name
+  Result<json> event = Status::Internal("not read");
+};
+
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+Result<std::vector<EventSource>> ReadEvents(const std::string& path) {
+  std::vector<EventSource> events;
+  std::error_code ec;
+  auto with_id = [](EventSource s) {
+    if (s.event.ok()) {
+      const auto& e = s.event.value();
+      if (e.contains("transaction") && e["transaction"].is_object() &&
+          e["transaction"].value("correlation_id", json()).is_string()) {
+        s.id = e["transaction"]["correlation_id"].get<std::string>();
+      }
+    }
+    return s;
+  };
+  if (fs::is_directory(path, ec)) {
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(path, ec)) {
+      if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      std::ifstream in(f, std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      auto parsed = ParseEvent(text.str());
+      events.push_back(with_id({f.filename().string(), "", "", ShellQuote(f.string()),
+                                parsed.ok() ? Result<json>(parsed.value())
+                                            : Result<json>(Status::InvalidArgument(
+                                                  f.string() + ": " + parsed.status().message()))}));
+    }
+    if (events.empty()) return Status::InvalidArgument(fmt::format("no *.json events in {}", path));
+    return events;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(fmt::format("cannot read events file {}", path));
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto parsed = ParseEvent(line);
+    events.push_back(with_id(
+        {fmt::format("line {}", n), "", fmt::format("sed -n '{}p' {} | ", n, ShellQuote(path)), "-",
+         parsed.ok() ? Result<json>(parsed.value())
+                     : Result<json>(Status::InvalidArgument(
+                           fmt::format("{} line {}: {}", path, n, parsed.status().message())))}));
+  }
+  if (events.empty()) return Status::InvalidArgument(fmt::format("{} holds no events", path));
+  return events;
+}
+
+std::string SelfPath() {
+  std::error_code ec;
+  auto p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("prereg") : p.string();
+}
+
+struct Outcome2 {
+  std::optional<DecisionRecord> old_record, new_record;
+};
+
+}  // namespace
+
+int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err) {
+  auto fail = [&err](const std::string& message) {
+    err << "prereg compare: " << message << "\n";
+    return kExitUsage;
+  };
+  for (const auto& path : args.ignore) {
+    json probe = json::object();
+    if (!migration::RemovePath(&probe, path)) return fail(fmt::format("--ignore {}: not a path like denial.user_message", path));
+  }
+  auto old_spec = adapters::ParseStepArguments(args.old_steps, {});
+  if (!old_spec.ok()) return fail("--old: " + old_spec.status().message());
+  auto new_spec = adapters::ParseStepArguments(args.new_steps, {});
+  if (!new_spec.ok()) return fail("--new: " + new_spec.status().message());
+  auto events = ReadEvents(args.events);
+  if (!events.ok()) return fail(events.status().message());
+
+  // Each side has its own cache, unless --cache names a store they share.
+  auto open_cache = [&](const char*) -> Result<std::shared_ptr<Cache>> {
+    return args.cache_uri.empty() ? Result<std::shared_ptr<Cache>>(std::make_shared<MemoryCache>())
+                                  : OpenCacheForCli(args.cache_uri, err);
+  };
+  auto old_cache = open_cache("old");
+  auto new_cache = open_cache("new");
+  if (!old_cache.ok()) return fail(old_cache.status().message());
+  if (!new_cache.ok()) return fail(new_cache.status().message());
+
+  adapters::Runtime runtime(args.pool);
+  if (Status s = runtime.Start(); !s.ok()) return fail(s.message());
+  FlowOptions old_options, new_options;
+  old_options.cache = old_cache.value();
+  new_options.cache = new_cache.value();
+  if (old_spec.value().timeout_ms) old_options.timeout_ms = *old_spec.value().timeout_ms;
+  if (new_spec.value().timeout_ms) new_options.timeout_ms = *new_spec.value().timeout_ms;
+  auto old_flow = runtime.Load(old_spec.value(), old_options);
+  if (!old_flow.ok()) return fail("--old: " + old_flow.status().message());
+  auto new_flow = runtime.Load(new_spec.value(), new_options);
+  if (!new_flow.ok()) return fail("--new: " + new_flow.status().message());
+
+  // Run every event through both sides, a few at a time so every worker stays busy.
+  const auto& list = events.value();
+  std::vector<Outcome2> results(list.size());
+  const size_t window = static_cast<size_t>(std::max(1, args.pool.workers)) * 2;
+  size_t next = 0, done = 0, in_flight = 0;
+  const auto start = std::chrono::steady_clock::now();
+  auto last_progress = start;
+  std::function<void()> launch = [&] {
+    while (in_flight < window && next < list.size()) {
+      const size_t i = next++;
+      if (!list[i].event.ok()) {
+        ++done;
+        continue;
+      }
+      in_flight += 1;
+      auto pending = std::make_shared<int>(2);
+      auto finish_one = [&, i, pending] {
+        if (--*pending > 0) return;
+        --in_flight;
+        ++done;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_progress > std::chrono::seconds(1)) {
+          last_progress = now;
+          err << fmt::format("prereg compare: {}/{} events\n", done, list.size());
+        }
+        launch();
+      };
+      (void)ExecuteFlow(*old_flow.value(), list[i].event.value(), &runtime.scheduler(),
+                        [&, i, finish_one](DecisionRecord r) { results[i].old_record = std::move(r); finish_one(); });
+      (void)ExecuteFlow(*new_flow.value(), list[i].event.value(), &runtime.scheduler(),
+                        [&, i, finish_one](DecisionRecord r) { results[i].new_record = std::move(r); finish_one(); });
+    }
+  };
+  launch();
+  runtime.io().restart();
+  while (done < list.size() && runtime.io().run_one() > 0) {
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  // Compare and report.
+  const std::string self = SelfPath();
+  auto side = [&](const std::vector<std::string>& steps) {
+    std::string s;
+    for (const auto& step : steps) s += " " + ShellQuote(step);
+    return s;
+  };
+  size_t equal = 0, different = 0, errors = 0;
+  json report_diffs = json::array(), report_errors = json::array();
+  std::string junit_cases;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const auto& src = list[i];
+    const std::string label = src.where + (src.id.empty() ? "" : " (id " + src.id + ")");
+    if (!src.event.ok()) {
+      ++errors;
+      out << "ERROR " << label << ": " << src.event.status().message() << "\n";
+      report_errors.push_back({{"index", i}, {"where", src.where}, {"error", src.event.status().message()}});
+      junit_cases += fmt::format("    <testcase name=\"{}\"><error message=\"invalid event\"/></testcase>\n", XmlEscape(label));
+      continue;
+    }
+    const auto a = migration::NormalizeRecord(*results[i].old_record, args.ignore);
+    const auto b = migration::NormalizeRecord(*results[i].new_record, args.ignore);
+    const auto diffs = migration::DiffRecords(a, b);
+    if (diffs.empty()) {
+      ++equal;
+      junit_cases += fmt::format("    <testcase name=\"{}\"/>\n", XmlEscape(label));
+      continue;
+    }
+    ++different;
+    json fields = json::object();
+    std::string names;
+    for (const auto& d : diffs) {
+      fields[d.path] = {{"old", d.old_value}, {"new", d.new_value}};
+      names += (names.empty() ? "" : ", ") + d.path;
+    }
+    const auto run = [&](const std::vector<std::string>& steps) {
+      return fmt::format("{}{} run --event {}{}", src.pipe_prefix, ShellQuote(self), src.event_arg, side(steps));
+    };
+    const std::string command = fmt::format("diff <({}) <({})", run(args.old_steps), run(args.new_steps));
+    out << "DIFF " << label << ": " << names << "\n  " << fields.dump() << "\n  reproduce: " << command << "\n";
+    report_diffs.push_back({{"index", i}, {"where", src.where}, {"id", src.id.empty() ? json() : json(src.id)},
+                            {"fields", fields}, {"reproduce", command}});
+    junit_cases += fmt::format("    <testcase name=\"{}\"><failure message=\"differs in {}\">{}</failure></testcase>\n",
+                               XmlEscape(label), XmlEscape(names), XmlEscape(fields.dump()));
+  }
+  const double rate = seconds > 0 ? static_cast<double>(list.size()) / seconds : 0;
+  out << fmt::format("prereg compare: {} events: {} equal, {} different, {} errors ({:.0f} events/s)\n",
+                     list.size(), equal, different, errors, rate);
+  if (!args.report.empty()) {
+    json report = {{"summary", {{"events", list.size()}, {"equal", equal}, {"different", different},
+                                {"errors", errors}, {"events_per_second", rate}}},
+                   {"compared", "outcome, denial (kind, reason, user_message), error class, created user"},
+                   {"ignored", args.ignore},
+                   {"differences", report_diffs},
+                   {"errors", report_errors}};
+    std::ofstream file(args.report, std::ios::binary | std::ios::trunc);
+    if (!(file << report.dump(2) << "\n")) return fail(fmt::format("cannot write {}", args.report));
+  }
+  if (!args.junit.empty()) {
+    std::ofstream file(args.junit, std::ios::binary | std::ios::trunc);
+    file << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+         << fmt::format("<testsuites tests=\"{}\" failures=\"{}\" errors=\"{}\">\n", list.size(), different, errors)
+         << fmt::format("  <testsuite name=\"prereg compare\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
+                        list.size(), different, errors)
+         << junit_cases << "  </testsuite>\n</testsuites>\n";
+    if (!file) return fail(fmt::format("cannot write {}", args.junit));
+  }
+  if (different > 0) return kExitDeny;
+  return errors > 0 ? kExitUsage : kExitAllow;
+}
+
+int EventsGenerateCommand(const EventsArgs& args, std::ostream& out, std::ostream& err) {
+  if (args.count < 0) {
+    err << "prereg events generate: --count must be 0 or more\n";
+    return kExitUsage;
+  }
+  json base = json::object();
+  if (!args.base.empty()) {
+    auto read = ReadEvent(args.base);
+    if (!read.ok()) {
+      err << "prereg events generate: " << read.status().message() << "\n";
+      return kExitUsage;
+    }
+    base = std::move(read).value();
+  }
+  for (int64_t i = 0; i < args.count; ++i) {
+    out << migration::GenerateEvent(args.seed, static_cast<uint64_t>(i), base)
+               .dump(-1, ' ', false, json::error_handler_t::replace)
+        << "\n";
+  }
+  return out ? kExitAllow : kExitUsage;
+}
+
+}  // namespace prereg::cli
