@@ -181,7 +181,10 @@ int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err
   const std::string self = SelfPath();
   auto side = [&](const std::vector<std::string>& steps) {
     std::string s;
-    for (const auto& step : steps) s += " " + ShellQuote(step);
+    for (const auto& step : steps) {
+      s += ' ';
+      s += ShellQuote(step);  // not " " + ShellQuote(): GCC 12 warns falsely (-Wrestrict) on it
+    }
     return s;
   };
   size_t equal = 0, different = 0, errors = 0;
