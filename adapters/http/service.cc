@@ -120,6 +120,7 @@ class Service {
   FlowOptions Options(const FlowSpec& spec) const;
   void Accept();
   void WaitForSignals();
+  void WaitForReload();
   void Reload();
   void BeginShutdown(const std::string& why);
   void MaybeFinishShutdown();
@@ -459,16 +460,15 @@ void Service::WaitForSignals() {
     if (!ec) BeginShutdown(signal == SIGTERM ? "SIGTERM" : "SIGINT");
   });
   reload_signals_ = std::make_unique<net::signal_set>(runtime_.io(), SIGHUP);
-  struct Rearm {
-    static void Wait(Service* self) {
-      self->reload_signals_->async_wait([self](beast::error_code ec, int) {
-        if (ec) return;
-        self->Reload();
-        Wait(self);
-      });
-    }
-  };
-  Rearm::Wait(this);
+  WaitForReload();
+}
+
+void Service::WaitForReload() {
+  reload_signals_->async_wait([this](beast::error_code ec, int) {
+    if (ec) return;  // cancelled at shutdown
+    Reload();
+    WaitForReload();
+  });
 }
 
 void Service::Reload() {

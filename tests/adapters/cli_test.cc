@@ -24,13 +24,6 @@ struct CliResult {
   std::string out, err;
 };
 
-std::string Slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Runs `prereg ARGS` in `dir` with `input` on stdin.
 CliResult Cli(const TempDir& dir, const std::string& args, const std::string& input = "") {
   const auto in = dir.Write(".stdin", input);
@@ -39,7 +32,7 @@ CliResult Cli(const TempDir& dir, const std::string& args, const std::string& in
   const std::string cmd = "cd '" + dir.path().string() + "' && '" PREREG_BINARY "' " + args +
                           " < '" + in + "' > '" + out.string() + "' 2> '" + err.string() + "'";
   int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, testing::ReadAllText(out), testing::ReadAllText(err)};
 }
 
 TEST_CASE("CLI run: exit codes are 0 allow, 2 deny, 3 error, 1 usage", "[adapters][cli]") {
@@ -210,7 +203,7 @@ TEST_CASE("CLI test: passing and failing cases, one line per failure, summary an
   CHECK_THAT(mixed.out, Catch::Contains("FAIL ") && Catch::Contains("wrong expectation") &&
                             Catch::Contains("outcome: expected \"deny\", got \"allow\"") &&
                             Catch::EndsWith("2 passed, 1 failed\n"));
-  auto xml = Slurp(dir.path() / "report.xml");
+  auto xml = testing::ReadAllText(dir.path() / "report.xml");
   CHECK_THAT(xml, Catch::Contains("tests=\"3\" failures=\"1\"") &&
                       Catch::Contains("<testcase classname=") && Catch::Contains("<failure"));
 }
@@ -241,7 +234,7 @@ TEST_CASE("Examples: the risk check calls a local HTTP service with its secret",
   REQUIRE(std::system(server.c_str()) == 0);
   std::string port;
   for (int i = 0; i < 100 && port.empty(); ++i) {
-    auto text = Slurp(port_file);
+    auto text = testing::ReadAllText(port_file);
     if (text.rfind("listening ", 0) == 0) port = text.substr(10, text.find('\n') - 10);
     if (port.empty()) std::system("sleep 0.05");
   }

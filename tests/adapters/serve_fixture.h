@@ -31,13 +31,6 @@ namespace prereg::testing {
 namespace bhttp = boost::beast::http;
 using HttpResponse = bhttp::response<bhttp::string_body>;
 
-inline std::string ReadAll(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // One HTTP/1.1 connection, kept alive between requests.
 class HttpClient {
  public:
@@ -143,8 +136,8 @@ class ServeProcess {
     int status = 0;
     return ::waitpid(pid_, &status, WNOHANG) == 0;
   }
-  std::string out() const { return ReadAll(out_); }
-  std::string err() const { return ReadAll(err_); }
+  std::string out() const { return ReadAllText(out_); }
+  std::string err() const { return ReadAllText(err_); }
   static std::vector<std::string> Lines(const std::string& text) {
     std::vector<std::string> lines;
     std::stringstream s(text);

@@ -105,7 +105,7 @@ TEST_CASE("Serve: refuses to start without tokens or with a broken flow", "[adap
     const std::string cmd = "cd '" + dir.path().string() + "' && '" PREREG_BINARY "' serve " +
                             args + " > out 2> err";
     int status = std::system(cmd.c_str());
-    return std::make_pair(WEXITSTATUS(status), testing::ReadAll(dir.path() / "err"));
+    return std::make_pair(WEXITSTATUS(status), testing::ReadAllText(dir.path() / "err"));
   };
   auto [code, err] = run("--flow flow.json --listen 127.0.0.1:0");
   CHECK(code == 1);

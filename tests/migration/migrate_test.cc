@@ -17,13 +17,6 @@ using json = nlohmann::json;
 
 const fs::path kGolden = fs::path(PREREG_SOURCE_DIR) / "tests" / "migration" / "golden";
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::vector<fs::path> GoldenCases() {
   std::vector<fs::path> cases;
   for (const auto& entry : fs::directory_iterator(kGolden)) {
@@ -112,8 +105,8 @@ TEST_CASE("Migrate: golden Hook idioms give the recorded Action and report",
       std::ofstream(dir / "action.js", std::ios::binary | std::ios::trunc) << m.value().action;
       std::ofstream(dir / "report.json", std::ios::binary | std::ios::trunc) << report;
     }
-    CHECK(m.value().action == Slurp(dir / "action.js"));
-    CHECK(report == Slurp(dir / "report.json"));
+    CHECK(m.value().action == testing::ReadAllText(dir / "action.js"));
+    CHECK(report == testing::ReadAllText(dir / "report.json"));
   }
 }
 
@@ -131,7 +124,7 @@ TEST_CASE("Migrate: every golden pair decides like its Hook, except where the re
     CAPTURE(dir.filename().string());
     auto m = Migrate((dir / "hook.js").string(), ModeOf(dir), runner);
     REQUIRE(m.ok());
-    auto hook = f.Load({{"hook", Slurp(dir / "hook.js")}}, flow_options);
+    auto hook = f.Load({{"hook", testing::ReadAllText(dir / "hook.js")}}, flow_options);
     auto action = f.Load({{"action", m.value().action}}, flow_options);
     REQUIRE(hook.ok());
     INFO(action.status().ToString());

@@ -43,7 +43,8 @@ class LogBudget {
   void Append(std::vector<std::string>* logs, std::string line);
   bool truncated() const { return truncated_; }
 
-  static constexpr std::string_view kMarker = "[prereg: log output truncated: 256 KiB per execution]";
+  static constexpr std::string_view kMarker =
+      "[prereg: log output truncated: this execution reached its log limit]";
 
  private:
   size_t remaining_;
