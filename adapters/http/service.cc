@@ -1,6 +1,6 @@
-// `prereg serve`. Four layers, as in Beast's HTTP server examples: the pure routes
-// (routes.cc), a Session per connection, the Listener, and the Service that owns the flow, the
-// workers and the lifecycle. Everything runs on the Runtime's single event loop.
+// `prereg serve`. Layers as in Beast's HTTP server examples: the pure routes (routes.cc), a
+// Session per connection (session.cc), and here the listener and the Service that owns the
+// flow, the workers and the lifecycle. Everything runs on the Runtime's single event loop.
 
 #include "prereg/adapters/service.h"
 
@@ -21,7 +21,9 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
+#include "log.h"
 #include "metrics.h"
+#include "session.h"
 #include "prereg/actions/executor.h"
 #include "prereg/adapters/cache_stores.h"
 #include "prereg/adapters/http_routes.h"
@@ -39,25 +41,6 @@ using tcp = net::ip::tcp;
 using json = nlohmann::json;
 using http::Request;
 using http::Response;
-
-std::string NowIso() {
-  using namespace std::chrono;
-  const auto now = system_clock::now();
-  const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  const std::time_t t = system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-}
-
-// Service events go to stderr as JSON lines.
-void LogEvent(const std::string& level, const std::string& msg, json extra = json::object()) {
-  extra["date"] = NowIso();
-  extra["level"] = level;
-  extra["msg"] = msg;
-  std::cerr << extra.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
-}
 
 Result<std::vector<std::string>> ReadTokens(const std::string& file) {
   std::vector<std::string> tokens;
@@ -93,27 +76,25 @@ std::string RequestId(const Request& req, uint64_t counter) {
   return fmt::format("{:08x}-{:06}", kPrefix & 0xffffffff, counter);
 }
 
-class Session;
-
 // ---------------------------------------------------------------------------------------------
 
-class Service {
+class Service : public http::SessionHost {
  public:
   explicit Service(ServeOptions options) : options_(std::move(options)), runtime_(options_.pool) {}
 
   Status Start();
   int Run();
 
-  // For sessions.
-  void Handle(std::shared_ptr<Request> req, std::function<void(Response)> send);
-  bool accepting() const { return accepting_; }
-  size_t body_limit() const { return options_.body_limit; }
-  void Register(const std::shared_ptr<Session>& session);
-  void Unregister(const Session* session) {
+  // http::SessionHost
+  void Handle(std::shared_ptr<Request> req, std::function<void(Response)> send) override;
+  bool accepting() const override { return accepting_; }
+  size_t body_limit() const override { return options_.body_limit; }
+  void Unregister(const http::Session* session) override {
     sessions_.erase(session);
     MaybeFinishShutdown();
   }
-  void Responded(unsigned status) { metrics_.RecordResponse(status); }
+  void Responded(unsigned status) override { metrics_.RecordResponse(status); }
+  void Register(const std::shared_ptr<http::Session>& session);
 
  private:
   Result<FlowSpec> ReadSpec() const;
@@ -126,8 +107,7 @@ class Service {
   void MaybeFinishShutdown();
   void Stop();
   void Shadow(json event, const DecisionRecord& primary, const std::string& id);
-  static json LogFields(const json& event);
-  void LogExecution(const DecisionRecord& record, json line, double seconds);
+
 
   ServeOptions options_;
   Runtime runtime_;
@@ -139,7 +119,7 @@ class Service {
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::unique_ptr<net::signal_set> stop_signals_;
   std::unique_ptr<net::signal_set> reload_signals_;
-  std::map<const Session*, std::weak_ptr<Session>> sessions_;
+  std::map<const http::Session*, std::weak_ptr<http::Session>> sessions_;
   size_t in_flight_ = 0;
   uint64_t requests_ = 0;
   std::unique_ptr<NodePool> shadow_pool_;
@@ -152,76 +132,6 @@ class Service {
 };
 
 // ---------------------------------------------------------------------------------------------
-
-class Session : public std::enable_shared_from_this<Session> {
- public:
-  Session(tcp::socket&& socket, Service& service) : stream_(std::move(socket)), service_(service) {}
-  ~Session() { service_.Unregister(this); }
-
-  void Run() {
-    net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&Session::DoRead, shared_from_this()));
-  }
-
-  // Closes the connection if it is waiting for a request (shutdown).
-  void CloseIfIdle() {
-    if (busy_) return;
-    beast::error_code ec;
-    stream_.socket().close(ec);
-  }
-
- private:
-  void DoRead() {
-    parser_.emplace();
-    parser_->body_limit(service_.body_limit());
-    stream_.expires_after(std::chrono::seconds(60));  // idle keep-alive connections
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
-  }
-
-  void OnRead(beast::error_code ec, std::size_t) {
-    if (ec == bhttp::error::end_of_stream) return DoClose();
-    if (ec == bhttp::error::body_limit) {
-      busy_ = true;
-      return Send(http::PayloadTooLarge(service_.body_limit(), parser_->get().version()));
-    }
-    if (ec) return;  // timeout, reset or shutdown: nothing to answer
-    busy_ = true;
-    stream_.expires_never();  // the flow's own budget bounds the wait
-    auto req = std::make_shared<Request>(parser_->release());
-    service_.Handle(req, [self = shared_from_this()](Response res) { self->Send(std::move(res)); });
-  }
-
-  void Send(Response res) {
-    if (!service_.accepting()) res.keep_alive(false);
-    service_.Responded(res.result_int());
-    res_ = std::make_shared<Response>(std::move(res));
-    stream_.expires_after(std::chrono::seconds(30));
-    bhttp::async_write(stream_, *res_,
-                       beast::bind_front_handler(&Session::OnWrite, shared_from_this(),
-                                                 res_->need_eof()));
-  }
-
-  void OnWrite(bool close, beast::error_code ec, std::size_t) {
-    busy_ = false;
-    res_.reset();
-    if (ec) return;
-    if (close || !service_.accepting()) return DoClose();
-    DoRead();
-  }
-
-  void DoClose() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  }
-
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::shared_ptr<Response> res_;
-  Service& service_;
-  bool busy_ = false;
-};
 
 // ---------------------------------------------------------------------------------------------
 
@@ -243,7 +153,7 @@ Status Service::Start() {
         "no bearer tokens: give --token-file FILE or set PREREG_TOKENS, or pass --no-auth to "
         "serve without authentication");
   }
-  auto cache = OpenCache(options_.cache_uri, [](const std::string& line) { LogEvent("warn", line); });
+  auto cache = OpenCache(options_.cache_uri, [](const std::string& line) { http::LogEvent("warn", line); });
   if (!cache.ok()) return cache.status();
   cache_ = cache.value();
   auto spec = ReadSpec();
@@ -289,7 +199,7 @@ Status Service::Start() {
   if (!ec) acceptor_->listen(net::socket_base::max_listen_connections, ec);
   if (ec) return Status::Unavailable(fmt::format("cannot listen on {}: {}", options_.listen, ec.message()));
   const auto bound = acceptor_->local_endpoint();
-  LogEvent("info", "listening",
+  http::LogEvent("info", "listening",
            {{"address", fmt::format("{}:{}", bound.address().to_string(), bound.port())},
             {"flow", options_.flow_path},
             {"steps", flow_->steps().size()},
@@ -299,7 +209,7 @@ Status Service::Start() {
   return Status::OK();
 }
 
-void Service::Register(const std::shared_ptr<Session>& session) {
+void Service::Register(const std::shared_ptr<http::Session>& session) {
   sessions_[session.get()] = session;
 }
 
@@ -307,7 +217,7 @@ void Service::Accept() {
   acceptor_->async_accept(runtime_.io(), [this](beast::error_code ec, tcp::socket socket) {
     if (!accepting_) return;
     if (!ec) {
-      auto session = std::make_shared<Session>(std::move(socket), *this);
+      auto session = std::make_shared<http::Session>(std::move(socket), *this);
       Register(session);
       session->Run();
     }
@@ -336,7 +246,7 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
 
   json event = std::move(std::get<http::RunEvent>(routed).event);
   json shadow_event = shadow_flow_ ? event : json();
-  json log_line = LogFields(event);
+  json log_line = http::LogFields(event);
   log_line["request_id"] = id;
   ++in_flight_;
   const auto start = std::chrono::steady_clock::now();
@@ -349,7 +259,7 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         --in_flight_;
         metrics_.RecordExecution(record, seconds);
-        LogExecution(record, std::move(log_line), seconds);
+        http::LogExecution(record, std::move(log_line), seconds);
         with_id(http::DecisionResponse(record, *req));  // the response is on its way first
         if (shadow_flow_) Shadow(std::move(shadow_event), record, id);
         MaybeFinishShutdown();
@@ -382,76 +292,10 @@ void Service::Shadow(json event, const DecisionRecord& primary, const std::strin
                            for (const auto& d : diffs) {
                              fields[d.path] = {{"primary", d.old_value}, {"shadow", d.new_value}};
                            }
-                           LogEvent("warn", "shadow divergence",
+                           http::LogEvent("warn", "shadow divergence",
                                     {{"request_id", id}, {"fields", std::move(fields)}});
                          });
   if (!s.ok()) --shadow_in_flight_;
-}
-
-// The fields of an Auth0 tenant log event that come from the sign-up itself.
-json Service::LogFields(const json& event) {
-  json line = json::object();
-  auto copy = [&line](const json& from, const char* key, const char* as) {
-    if (from.is_object()) {
-      auto it = from.find(key);
-      if (it != from.end()) line[as] = *it;
-    }
-  };
-  const json none;
-  auto member = [&none](const json& obj, const char* key) -> const json& {
-    if (!obj.is_object()) return none;
-    auto it = obj.find(key);
-    return it == obj.end() ? none : *it;
-  };
-  const auto& request = member(event, "request");
-  const auto& connection = member(event, "connection");
-  const auto& client = member(event, "client");
-  copy(request, "ip", "ip");
-  copy(request, "user_agent", "user_agent");
-  copy(member(event, "user"), "email", "user_name");
-  copy(connection, "name", "connection");
-  copy(connection, "id", "connection_id");
-  copy(connection, "strategy", "strategy");
-  copy(client, "client_id", "client_id");
-  copy(client, "name", "client_name");
-  copy(member(event, "tenant"), "id", "tenant_name");
-  return line;
-}
-
-void Service::LogExecution(const DecisionRecord& record, json line, double seconds) {
-  const bool allowed = record.outcome == Outcome::kAllow;
-  line["date"] = NowIso();
-  line["type"] = allowed ? "ss" : "fs";
-  line["description"] = allowed        ? std::string("Successful signup")
-                        : record.denial ? record.denial->denial.reason
-                        : record.error  ? record.error->message
-                                        : std::string("Failed signup");
-  json steps = json::array();
-  for (const auto& s : record.steps) {
-    steps.push_back({{"name", s.name},
-                     {"kind", StepKindName(s.kind)},
-                     {"status", StepStatusName(s.status)},
-                     {"duration_ms", s.duration_ms}});
-  }
-  json details = {{"outcome", OutcomeName(record.outcome)},
-                  {"duration_ms", seconds * 1000.0},
-                  {"steps", std::move(steps)}};
-  if (record.denial) {
-    const auto& d = record.denial->denial;
-    details["denial"] = {
-        {"kind", d.kind == Denial::Kind::kAccessDenied ? "access_denied" : "validation_error"},
-        {"reason", d.reason},
-        {"user_message", d.user_message ? json(*d.user_message) : json(nullptr)},
-        {"step", record.denial->step}};
-  }
-  if (record.error) {
-    details["error"] = {{"class", ErrorClassName(record.error->error_class)},
-                        {"message", record.error->message},
-                        {"step", record.error->step}};
-  }
-  if (record.user_id) details["user_id"] = *record.user_id;
-  line["details"] = std::move(details);
-  std::cout << line.dump(-1, ' ', false, json::error_handler_t::replace) << '\n' << std::flush;
 }
 
 void Service::WaitForSignals() {
@@ -480,7 +324,7 @@ void Service::Reload() {
     const auto why = !spec.ok()     ? spec.status().message()
                      : !tokens.ok() ? tokens.status().message()
                                     : std::string("the token file holds no token");
-    LogEvent("error", "reload rejected; the previous flow keeps serving", {{"reason", why}});
+    http::LogEvent("error", "reload rejected; the previous flow keeps serving", {{"reason", why}});
     return;
   }
   reloading_ = true;
@@ -489,14 +333,14 @@ void Service::Reload() {
                    reloading_ = false;
                    if (!flow.ok()) {
                      metrics_.RecordReload(false);
-                     LogEvent("error", "reload rejected; the previous flow keeps serving",
+                     http::LogEvent("error", "reload rejected; the previous flow keeps serving",
                               {{"reason", flow.status().message()}});
                      return;
                    }
                    flow_ = std::move(flow).value();
                    tokens_ = std::move(tokens);
                    metrics_.RecordReload(true);
-                   LogEvent("info", "flow reloaded",
+                   http::LogEvent("info", "flow reloaded",
                             {{"flow", options_.flow_path}, {"steps", flow_->steps().size()}});
                  });
 }
@@ -504,7 +348,7 @@ void Service::Reload() {
 void Service::BeginShutdown(const std::string& why) {
   if (!accepting_) return;
   accepting_ = false;
-  LogEvent("info", "stopping", {{"signal", why}, {"in_flight", in_flight_}});
+  http::LogEvent("info", "stopping", {{"signal", why}, {"in_flight", in_flight_}});
   beast::error_code ec;
   acceptor_->close(ec);
   if (reload_signals_) reload_signals_->cancel(ec);
@@ -533,7 +377,7 @@ void Service::Stop() {
   net::post(runtime_.io(), [this] {
     runtime_.pool().Shutdown();
     if (shadow_pool_) shadow_pool_->Shutdown();
-    LogEvent("info", "stopped");
+    http::LogEvent("info", "stopped");
     runtime_.io().stop();
   });
 }

@@ -1,0 +1,65 @@
+// Internal to the HTTP service: one connection. It reads a request (bounded by the body limit),
+// hands it to its host, writes the answer, and keeps the connection alive between requests
+// (Beast's async session, as in the HTTP server examples). Use on the event loop's thread.
+
+#ifndef PREREG_ADAPTERS_HTTP_SESSION_H_
+#define PREREG_ADAPTERS_HTTP_SESSION_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "prereg/adapters/http_routes.h"
+
+namespace prereg::http {
+
+class Session;
+
+// What a session needs from the service that owns it.
+class SessionHost {
+ public:
+  virtual ~SessionHost() = default;
+  // Answers `req` now or later by calling `send` once.
+  virtual void Handle(std::shared_ptr<Request> req, std::function<void(Response)> send) = 0;
+  // False once shutting down: answers then close their connection.
+  virtual bool accepting() const = 0;
+  virtual size_t body_limit() const = 0;
+  // The session is going away.
+  virtual void Unregister(const Session* session) = 0;
+  // A response with `status` is being written.
+  virtual void Responded(unsigned status) = 0;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  // `host` must outlive the session.
+  Session(boost::asio::ip::tcp::socket&& socket, SessionHost& host)
+      : stream_(std::move(socket)), host_(host) {}
+  ~Session() { host_.Unregister(this); }
+
+  void Run();
+  // Closes the connection if it is waiting for a request (shutdown).
+  void CloseIfIdle();
+
+ private:
+  void DoRead();
+  void OnRead(boost::beast::error_code ec, std::size_t bytes);
+  void Send(Response res);
+  void OnWrite(bool close, boost::beast::error_code ec, std::size_t bytes);
+  void DoClose();
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<Response> res_;
+  SessionHost& host_;
+  bool busy_ = false;  // between a request read and its answer written
+};
+
+}  // namespace prereg::http
+
+#endif  // PREREG_ADAPTERS_HTTP_SESSION_H_
