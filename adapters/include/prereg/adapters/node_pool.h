@@ -27,6 +27,8 @@
 
 namespace prereg::adapters {
 
+class NodeWorker;
+
 struct PoolOptions {
   // The node executable, looked up in PATH when it has no slash. Default: "node"
   std::string node_path = "node";
@@ -89,7 +91,7 @@ class NodePool {
   boost::asio::io_context& io() { return io_; }
 
  private:
-  class Worker;
+  using Worker = NodeWorker;
   struct Job {
     uint64_t id;
     nlohmann::json request;

@@ -1,0 +1,222 @@
+#include "worker.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+
+extern char** environ;
+
+namespace prereg::adapters {
+
+namespace {
+
+constexpr size_t kOutputTail = 4096;  // bytes of a worker's output kept for diagnostics
+
+// A pipe whose two ends are >= 10 and close-on-exec, so dup2 onto 0-4 in the child never
+// collides with them.
+Status MakePipe(int fds[2]) {
+  int raw[2];
+  if (::pipe2(raw, O_CLOEXEC) != 0) {
+    return Status::Unavailable(fmt::format("pipe: {}", std::strerror(errno)));
+  }
+  for (int i = 0; i < 2; ++i) {
+    fds[i] = ::fcntl(raw[i], F_DUPFD_CLOEXEC, 10);
+    ::close(raw[i]);
+  }
+  if (fds[0] < 0 || fds[1] < 0) return Status::Unavailable("fcntl(F_DUPFD_CLOEXEC) failed");
+  return Status::OK();
+}
+
+// Why a worker ended, for the step's error message. The tail of its output is quoted only when
+// nothing more specific is known (a crash with a stack, a failed start).
+std::string DescribeExit(int status, int reported_code, const std::string& output,
+                         int max_old_space_mb) {
+  if (output.find("heap out of memory") != std::string::npos ||
+      output.find("Reached heap limit") != std::string::npos) {
+    return max_old_space_mb > 0
+               ? fmt::format("the script ran out of memory (worker limit {} MiB)", max_old_space_mb)
+               : std::string("the script ran out of memory");
+  }
+  if (reported_code >= 0) {
+    return fmt::format("the script ended its process (process.exit({}))", reported_code);
+  }
+  std::string why = "the worker process ended";
+  if (WIFEXITED(status)) {
+    why = fmt::format("the worker process exited with code {}", WEXITSTATUS(status));
+  } else if (WIFSIGNALED(status)) {
+    why = fmt::format("the worker process was killed by signal {} ({})", WTERMSIG(status),
+                      strsignal(WTERMSIG(status)));
+  }
+  std::string tail = output;
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) tail.pop_back();
+  if (tail.size() > 400) tail = tail.substr(tail.size() - 400);
+  if (!tail.empty()) why += "; its last output: " + tail;
+  return why;
+}
+
+}  // namespace
+
+Status NodeWorker::Spawn(const PoolOptions& options) {
+  int in[2], rep[2], sync[2], out[2];
+  for (int* p : {in, rep, sync, out}) {
+    if (Status s = MakePipe(p); !s.ok()) return s;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 2);
+  posix_spawn_file_actions_adddup2(&actions, rep[1], 3);
+  posix_spawn_file_actions_adddup2(&actions, sync[0], 4);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);  // the engine ignores SIGPIPE; the worker must not inherit it
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+
+  std::vector<std::string> args = {options.node_path};
+  if (options.max_old_space_mb > 0) {
+    args.push_back(fmt::format("--max-old-space-size={}", options.max_old_space_mb));
+  }
+  args.push_back(options.runner_path);
+  args.push_back(fmt::format("--spin-us={}", options.spin_us));
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int rc = ::posix_spawnp(&pid_, options.node_path.c_str(), &actions, &attr, argv.data(),
+                          environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  for (int fd : {in[0], out[1], rep[1], sync[0]}) ::close(fd);
+  if (rc != 0) {
+    for (int fd : {in[1], out[0], rep[0], sync[1]}) ::close(fd);
+    return Status::Unavailable(fmt::format(
+        "cannot start node ('{}'): {}. Install Node.js 18 or later (apt-get install nodejs) "
+        "or give the path to node with --node",
+        options.node_path, std::strerror(rc)));
+  }
+  stdin_.assign(in[1]);
+  replies_.assign(rep[0]);
+  output_.assign(out[0]);
+  sync_fd_ = sync[1];
+  return Status::OK();
+}
+
+void NodeWorker::Begin(MessageFn on_message, ExitFn on_exit, int max_old_space_mb) {
+  on_message_ = std::move(on_message);
+  on_exit_ = std::move(on_exit);
+  max_old_space_mb_ = max_old_space_mb;
+  ReadReply();
+  ReadOutput();
+}
+
+void NodeWorker::Send(std::string line) {
+  writes_.push_back(std::move(line));
+  if (writes_.size() == 1) WriteNext();
+}
+
+void NodeWorker::Answer(const std::string& line) {
+  size_t off = 0;
+  while (off < line.size()) {
+    ssize_t n = ::write(sync_fd_, line.data() + off, line.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // the worker is gone; its exit will be reported
+    off += static_cast<size_t>(n);
+  }
+}
+
+void NodeWorker::Kill() {
+  killed_ = true;
+  if (pid_ > 0 && !reaped_) ::kill(pid_, SIGKILL);
+}
+
+void NodeWorker::WriteNext() {
+  auto self = shared_from_this();
+  asio::async_write(stdin_, asio::buffer(writes_.front()),
+                    [self](const boost::system::error_code& ec, size_t) {
+                      if (ec) {
+                        self->writes_.clear();  // the worker is gone; its exit is reported
+                        return;
+                      }
+                      self->writes_.pop_front();
+                      if (!self->writes_.empty()) self->WriteNext();
+                    });
+}
+
+void NodeWorker::ReadReply() {
+  auto self = shared_from_this();
+  asio::async_read_until(replies_, reply_buf_, '\n',
+                         [self](const boost::system::error_code& ec, size_t n) {
+                           if (ec) return self->Reap(0);
+                           std::string line(asio::buffers_begin(self->reply_buf_.data()),
+                                            asio::buffers_begin(self->reply_buf_.data()) +
+                                                static_cast<std::ptrdiff_t>(n));
+                           self->reply_buf_.consume(n);
+                           auto msg = nlohmann::json::parse(line, nullptr, false);
+                           if (!msg.is_discarded()) {
+                             if (msg.value("t", "") == "exit") {
+                               self->reported_code_ = msg.value("code", 0);
+                             }
+                             self->on_message_(self, msg);
+                           }
+                           if (!self->reaped_) self->ReadReply();
+                         });
+}
+
+void NodeWorker::ReadOutput() {
+  auto self = shared_from_this();
+  output_.async_read_some(asio::buffer(output_chunk_),
+                          [self](const boost::system::error_code& ec, size_t n) {
+                            if (ec) return;
+                            self->output_tail_.append(self->output_chunk_.data(), n);
+                            if (self->output_tail_.size() > kOutputTail) {
+                              self->output_tail_.erase(
+                                  0, self->output_tail_.size() - kOutputTail);
+                            }
+                            self->ReadOutput();
+                          });
+}
+
+void NodeWorker::Reap(int attempt) {
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == 0) {
+    if (attempt == 50) ::kill(pid_, SIGKILL);  // closed fd 3 but kept running
+    reap_timer_.expires_after(std::chrono::milliseconds(20));
+    auto self = shared_from_this();
+    reap_timer_.async_wait([self, attempt](const boost::system::error_code&) {
+      self->Reap(attempt + 1);
+    });
+    return;
+  }
+  reaped_ = true;
+  boost::system::error_code ignored;
+  stdin_.close(ignored);
+  replies_.close(ignored);
+  // Let the last output arrive before describing the exit (an OOM message, a stack).
+  reap_timer_.expires_after(std::chrono::milliseconds(5));
+  auto self = shared_from_this();
+  reap_timer_.async_wait([self, status](const boost::system::error_code&) {
+    boost::system::error_code ignored_ec;
+    self->output_.close(ignored_ec);
+    auto why = DescribeExit(status, self->reported_code_, self->output_tail_,
+                            self->max_old_space_mb_);
+    auto on_exit = std::move(self->on_exit_);
+    self->on_message_ = nullptr;
+    if (on_exit) on_exit(self, why);
+  });
+}
+
+}  // namespace prereg::adapters

@@ -1,0 +1,89 @@
+// Internal to the Node pool: one `node runner.js` process and its four pipes.
+//   fd 0      <- requests (async writes from the engine)
+//   fd 1, 2   -> captured output (a script's stdout cannot reach the protocol)
+//   fd 3      -> replies and synchronous requests, one JSON document per line
+//   fd 4      <- answers to synchronous requests, written while the worker blocks on them
+// Use on the event loop's thread.
+
+#ifndef PREREG_ADAPTERS_NODE_WORKER_H_
+#define PREREG_ADAPTERS_NODE_WORKER_H_
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <array>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <nlohmann/json.hpp>
+
+#include "prereg/adapters/node_pool.h"
+
+namespace prereg::adapters {
+
+namespace asio = boost::asio;
+
+class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
+ public:
+  using MessageFn = std::function<void(const std::shared_ptr<NodeWorker>&, const nlohmann::json&)>;
+  using ExitFn = std::function<void(const std::shared_ptr<NodeWorker>&, const std::string&)>;
+
+  explicit NodeWorker(asio::io_context& io)
+      : stdin_(io), replies_(io), output_(io), reap_timer_(io) {}
+  ~NodeWorker() {
+    if (sync_fd_ >= 0) ::close(sync_fd_);
+  }
+
+  Status Spawn(const PoolOptions& options);
+
+  void Begin(MessageFn on_message, ExitFn on_exit, int max_old_space_mb);
+
+  void Send(std::string line);
+
+  // Answers a synchronous request; the worker is blocked reading fd 4.
+  void Answer(const std::string& line);
+
+  void Kill();
+
+  pid_t pid() const { return pid_; }
+  bool ready = false;
+  bool killed() const { return killed_; }
+  uint64_t job = 0;  // the job running, 0 when idle
+
+ private:
+  void WriteNext();
+
+  void ReadReply();
+
+  void ReadOutput();
+
+  // The reply channel closed: the process is ending. Collect its status without blocking.
+  void Reap(int attempt);
+
+  asio::posix::stream_descriptor stdin_;
+  asio::posix::stream_descriptor replies_;
+  asio::posix::stream_descriptor output_;
+  asio::steady_timer reap_timer_;
+  int sync_fd_ = -1;
+  pid_t pid_ = -1;
+  bool killed_ = false;
+  bool reaped_ = false;
+  int reported_code_ = -1;
+  int max_old_space_mb_ = 0;
+  std::deque<std::string> writes_;
+  asio::streambuf reply_buf_;
+  std::array<char, 4096> output_chunk_{};
+  std::string output_tail_;
+  MessageFn on_message_;
+  ExitFn on_exit_;
+};
+
+}  // namespace prereg::adapters
+
+#endif  // PREREG_ADAPTERS_NODE_WORKER_H_
