@@ -234,6 +234,23 @@ class PreUserRegistrationError extends Error {
 `;
 }
 
+// `await` until the Hook's first cb (or its first failure), translating that cb into API calls.
+// `run` is the code that starts the Hook, indented by `indent`; it may call `fail(e)`.
+function cbBridgeSource(cbName, run, indent) {
+  const pad = (text) => text.split('\n').map((l) => (l ? indent + l : l)).join('\n');
+  return pad(`await new Promise((resolve, reject) => {
+  let settled = false;
+  const ${cbName} = (error, response) => {
+    if (settled) return;
+    settled = true;
+    try { ${HELPER_NAME}(api, error, response); } catch (e) { return reject(e); }
+    resolve();
+  };
+  const fail = (e) => { if (!settled) { settled = true; reject(e); } };
+${run}
+});`);
+}
+
 function parseStatements(source) {
   return recast.parse(source, {parser: babel}).program.body;
 }
@@ -533,18 +550,8 @@ function rewrite(ast, hook, report, dependencies) {
     needs.helper = true;
     const isAsync = fn.async;
     const cbName = names.cb;
-    const wrapper = parseStatements(`
-await new Promise((resolve, reject) => {
-  let settled = false;
-  const ${cbName} = (error, response) => {
-    if (settled) return;
-    settled = true;
-    try { ${HELPER_NAME}(api, error, response); } catch (e) { return reject(e); }
-    resolve();
-  };
-  const fail = (e) => { if (!settled) { settled = true; reject(e); } };
-  ${isAsync ? '(async () => {})().catch(fail);' : 'try {} catch (e) { fail(e); }'}
-});`)[0];
+    const wrapper = parseStatements(cbBridgeSource(cbName,
+      isAsync ? '  (async () => {})().catch(fail);' : '  try {} catch (e) { fail(e); }', ''))[0];
     // Put the Hook's own statements inside the async IIFE or the try block.
     let holder = null;
     recast.visit(wrapper, {
@@ -661,22 +668,12 @@ exports.onExecutePreUserRegistration = async (event, api) => {
     },
     webtask: {secrets: event.secrets},
   };
-  await new Promise((resolve, reject) => {
-    let settled = false;
-    const cb = (error, response) => {
-      if (settled) return;
-      settled = true;
-      try { ${HELPER_NAME}(api, error, response); } catch (e) { return reject(e); }
-      resolve();
-    };
-    const fail = (e) => { if (!settled) { settled = true; reject(e); } };
-    try {
-      const result = hook(user, context, cb);
-      if (result && typeof result.then === 'function') result.then(undefined, fail);
-    } catch (e) {
-      fail(e);
-    }
-  });
+${cbBridgeSource('cb', `  try {
+    const result = hook(user, context, cb);
+    if (result && typeof result.then === 'function') result.then(undefined, fail);
+  } catch (e) {
+    fail(e);
+  }`, '  ')}
 };
 ${helperSource()}`;
 }
