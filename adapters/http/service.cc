@@ -99,6 +99,8 @@ class Service : public http::SessionHost {
  private:
   Result<FlowSpec> ReadSpec() const;
   FlowOptions Options(const FlowSpec& spec) const;
+  FlowOptions ShadowOptions(const FlowSpec& spec) const;
+  void ReloadShadow();
   void Accept();
   void WaitForSignals();
   void WaitForReload();
@@ -123,7 +125,8 @@ class Service : public http::SessionHost {
   size_t in_flight_ = 0;
   uint64_t requests_ = 0;
   std::unique_ptr<NodePool> shadow_pool_;
-  std::unique_ptr<Flow> shadow_flow_;
+  std::shared_ptr<const Flow> shadow_flow_;  // shared with shadow executions, as flow_ is
+  std::shared_ptr<Cache> shadow_cache_;
   size_t shadow_in_flight_ = 0;
   std::unique_ptr<net::steady_timer> grace_;
   bool accepting_ = true;
@@ -136,6 +139,12 @@ class Service : public http::SessionHost {
 // ---------------------------------------------------------------------------------------------
 
 Result<FlowSpec> Service::ReadSpec() const { return ParseStepArguments({options_.flow_path}, {}); }
+
+FlowOptions Service::ShadowOptions(const FlowSpec& spec) const {
+  FlowOptions options = Options(spec);
+  options.cache = shadow_cache_;
+  return options;
+}
 
 FlowOptions Service::Options(const FlowSpec& spec) const {
   FlowOptions options;
@@ -169,9 +178,8 @@ Status Service::Start() {
     shadow_pool.workers = std::max(1, options_.shadow_workers);
     shadow_pool_ = std::make_unique<NodePool>(runtime_.io(), shadow_pool);
     if (Status s = shadow_pool_->Start(); !s.ok()) return s;
-    FlowOptions shadow_options = Options(shadow_spec.value());
-    shadow_options.cache = std::make_shared<MemoryCache>();  // never touches the primary's cache
-    auto shadow = BuildFlow(shadow_spec.value(), std::move(shadow_options), shadow_pool_.get());
+    shadow_cache_ = std::make_shared<MemoryCache>();  // never touches the primary's cache
+    auto shadow = BuildFlow(shadow_spec.value(), ShadowOptions(shadow_spec.value()), shadow_pool_.get());
     if (!shadow.ok()) return Status::InvalidArgument("--shadow: " + shadow.status().message());
     shadow_flow_ = std::move(shadow).value();
   }
@@ -278,8 +286,9 @@ void Service::Shadow(json event, const DecisionRecord& primary, const std::strin
   }
   ++shadow_in_flight_;
   auto primary_view = std::make_shared<json>(migration::NormalizeRecord(primary, {}));
-  Status s = ExecuteFlow(*shadow_flow_, std::move(event), &runtime_.scheduler(),
-                         [this, primary_view, id](DecisionRecord shadow) {
+  auto flow = shadow_flow_;  // kept alive by this execution across reloads
+  Status s = ExecuteFlow(*flow, std::move(event), &runtime_.scheduler(),
+                         [this, flow, primary_view, id](DecisionRecord shadow) {
                            --shadow_in_flight_;
                            const auto diffs = migration::DiffRecords(
                                *primary_view, migration::NormalizeRecord(shadow, {}));
@@ -342,6 +351,28 @@ void Service::Reload() {
                    metrics_.RecordReload(true);
                    http::LogEvent("info", "flow reloaded",
                             {{"flow", options_.flow_path}, {"steps", flow_->steps().size()}});
+                   if (shadow_flow_) ReloadShadow();
+                 });
+}
+
+// The shadow flow is reloaded after the primary, on its own workers; if it does not load, the
+// previous shadow keeps running (the primary's reload stands either way).
+void Service::ReloadShadow() {
+  auto spec = ParseStepArguments({options_.shadow_path}, {});
+  if (!spec.ok()) {
+    http::LogEvent("error", "shadow reload rejected; the previous shadow flow keeps running",
+                   {{"reason", spec.status().message()}});
+    return;
+  }
+  BuildFlowAsync(spec.value(), ShadowOptions(spec.value()), shadow_pool_.get(), generation_,
+                 [this](Result<std::unique_ptr<Flow>> flow) {
+                   if (!flow.ok()) {
+                     http::LogEvent("error", "shadow reload rejected; the previous shadow flow keeps running",
+                                    {{"reason", flow.status().message()}});
+                     return;
+                   }
+                   shadow_flow_ = std::move(flow).value();
+                   http::LogEvent("info", "shadow flow reloaded", {{"flow", options_.shadow_path}});
                  });
 }
 

@@ -288,3 +288,37 @@ TEST_CASE("Serve: a shadow flow never changes or holds up responses, divergences
 
 }  // namespace
 }  // namespace prereg
+
+namespace prereg {
+namespace {
+
+TEST_CASE("Serve: SIGHUP reloads the shadow flow too", "[adapters][serve][shadow]") {
+  TempDir dir;
+  dir.Write("tokens", std::string(kToken) + "\n");
+  dir.Write("primary.js", Action("api.user.setAppMetadata('plan', 'free');"));
+  dir.Write("shadow.js", Action("api.user.setAppMetadata('plan', 'pro');"));
+  ServeProcess serve(dir, {"--flow", "primary.js", "--token-file", "tokens", "--shadow", "shadow.js"});
+  HttpClient client(serve.port());
+  auto wait_for = [&](const std::string& needle) {
+    std::string metrics;
+    for (int i = 0; i < 100 && metrics.find(needle) == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      metrics = client.Get("/metrics").body();
+    }
+    return metrics;
+  };
+  CHECK(client.Post(Event("a@example.com"), kToken).result_int() == 200);
+  CHECK_THAT(wait_for("result=\"divergent\"} 1"), Catch::Contains("result=\"divergent\"} 1"));
+  dir.Write("shadow.js", Action("api.user.setAppMetadata('plan', 'free');"));  // now agrees
+  serve.Signal(SIGHUP);
+  for (int i = 0; i < 100 && serve.err().find("shadow flow reloaded") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE_THAT(serve.err(), Catch::Contains("shadow flow reloaded"));
+  CHECK(client.Post(Event("b@example.com"), kToken).result_int() == 200);
+  auto metrics = wait_for("result=\"equal\"} 1");
+  CHECK_THAT(metrics, Catch::Contains("result=\"equal\"} 1") && Catch::Contains("result=\"divergent\"} 1"));
+}
+
+}  // namespace
+}  // namespace prereg
