@@ -369,8 +369,8 @@ TEST_CASE("CLI compare: equal pairs exit 0; each kind of divergence exits 2 nami
   const std::string disposable = "if ((event.user.email || '').includes('mailinator')) ";
   dir.Write("throws.js", testing::Action(disposable + "throw new Error('x');\napi.user.setAppMetadata('plan', 'free');"));
   dir.Write("hangs.js", testing::Action(disposable + "await new Promise(() => {});\napi.user.setAppMetadata('plan', 'free');"));
-  dir.Write("throws.json", R"({"timeout_ms": 300, "steps": [{"script": "throws.js"}]})");
-  dir.Write("hangs.json", R"({"timeout_ms": 300, "steps": [{"script": "hangs.js"}]})");
+  dir.Write("throws.json", R"({"timeout_ms": 1500, "steps": [{"script": "throws.js"}]})");
+  dir.Write("hangs.json", R"({"timeout_ms": 1500, "steps": [{"script": "hangs.js"}]})");
   auto equal = Cli(dir, "compare --old hook.js --new same.js --events events.jsonl --report r.json --junit j.xml");
   INFO(equal.out << equal.err);
   CHECK(equal.code == 0);

@@ -19,6 +19,16 @@ using testing::TempDir;
 
 const char* kToken = "test-token-1";
 
+// Waits until the service reports `n` sign-ups in flight (a request has reached the engine).
+void WaitForInFlight(int port, int n) {
+  const std::string needle = "prereg_in_flight " + std::to_string(n) + "\n";
+  for (int i = 0; i < 500; ++i) {
+    if (HttpClient(port).Get("/metrics").body().find(needle) != std::string::npos) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  FAIL("the service never had " << n << " request(s) in flight");
+}
+
 // A flow whose Action sleeps for event.user.app_metadata.sleep_ms, loops forever when
 // event.user.app_metadata.loop is set, and denies @blocked.example addresses.
 void WriteFlow(const TempDir& dir) {
@@ -146,17 +156,11 @@ TEST_CASE("Serve: a full queue answers 503 with Retry-After", "[adapters][serve]
     HttpClient client(serve.port());
     CHECK(client.Post(Event("s@example.com", {{"sleep_ms", 800}}), kToken).result_int() == 200);
   });
-  int busy = 0;
-  for (int i = 0; i < 40 && busy == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    auto res = HttpClient(serve.port()).Post(Event("x@example.com"), kToken);
-    if (res.result_int() == 503) {
-      ++busy;
-      CHECK(res[boost::beast::http::field::retry_after] == "1");
-    }
-  }
+  WaitForInFlight(serve.port(), 1);  // the slow sign-up fills the only place
+  auto res = HttpClient(serve.port()).Post(Event("x@example.com"), kToken);
+  CHECK(res.result_int() == 503);
+  CHECK(res[boost::beast::http::field::retry_after] == "1");
   slow.join();
-  CHECK(busy == 1);
 }
 
 TEST_CASE("Serve: SIGTERM lets in-flight requests finish, then exits 0", "[adapters][serve]") {
@@ -170,7 +174,7 @@ TEST_CASE("Serve: SIGTERM lets in-flight requests finish, then exits 0", "[adapt
     HttpClient client(serve.port());
     in_flight = client.Post(Event("late@example.com", {{"sleep_ms", 600}}), kToken);
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  WaitForInFlight(serve.port(), 1);
   serve.Signal(SIGTERM);
   request.join();
   CHECK(in_flight.result_int() == 200);
@@ -260,8 +264,8 @@ TEST_CASE("Serve: a shadow flow never changes or holds up responses, divergences
   TempDir dir;
   dir.Write("tokens", std::string(kToken) + "\n");
   dir.Write("primary.js", Action("api.user.setAppMetadata('plan', 'free');"));
-  // The shadow disagrees on plan, and takes two seconds for every sign-up.
-  dir.Write("shadow.js", Action("await new Promise((r) => setTimeout(r, 2000));\n"
+  // The shadow disagrees on plan, and takes five seconds for every sign-up.
+  dir.Write("shadow.js", Action("await new Promise((r) => setTimeout(r, 5000));\n"
                                 "api.user.setAppMetadata('plan', 'pro');"));
   ServeProcess serve(dir, {"--flow", "primary.js", "--token-file", "tokens", "--shadow", "shadow.js",
                            "--shadow-limit", "2"});
@@ -276,7 +280,7 @@ TEST_CASE("Serve: a shadow flow never changes or holds up responses, divergences
   CHECK(early.find("prereg_shadow_executions_total{result=\"divergent\"}") == std::string::npos);
   CHECK_THAT(early, Catch::Contains("prereg_shadow_executions_total{result=\"skipped\"} 2"));
   std::string metrics;
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 300; ++i) {
     metrics = client.Get("/metrics").body();
     if (metrics.find("result=\"divergent\"} 2") != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
