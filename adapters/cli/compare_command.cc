@@ -93,7 +93,8 @@ std::string SelfPath() {
   return ec ? std::string("prereg") : p.string();
 }
 
-struct Outcome2 {
+// The two decisions for one event.
+struct SideRecords {
   std::optional<DecisionRecord> old_record, new_record;
 };
 
@@ -116,12 +117,12 @@ int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err
   if (!events.ok()) return fail(events.status().message());
 
   // Each side has its own cache, unless --cache names a store they share.
-  auto open_cache = [&](const char*) -> Result<std::shared_ptr<Cache>> {
+  auto open_cache = [&]() -> Result<std::shared_ptr<Cache>> {
     return args.cache_uri.empty() ? Result<std::shared_ptr<Cache>>(std::make_shared<MemoryCache>())
                                   : OpenCacheForCli(args.cache_uri, err);
   };
-  auto old_cache = open_cache("old");
-  auto new_cache = open_cache("new");
+  auto old_cache = open_cache();
+  auto new_cache = open_cache();
   if (!old_cache.ok()) return fail(old_cache.status().message());
   if (!new_cache.ok()) return fail(new_cache.status().message());
 
@@ -139,7 +140,7 @@ int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err
 
   // Run every event through both sides, a few at a time so every worker stays busy.
   const auto& list = events.value();
-  std::vector<Outcome2> results(list.size());
+  std::vector<SideRecords> results(list.size());
   const size_t window = static_cast<size_t>(std::max(1, args.pool.workers)) * 2;
   size_t next = 0, done = 0, in_flight = 0;
   const auto start = std::chrono::steady_clock::now();
@@ -164,6 +165,7 @@ int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err
         }
         launch();
       };
+      // The events passed ParseEvent, so the executor accepts them.
       (void)ExecuteFlow(*old_flow.value(), list[i].event.value(), &runtime.scheduler(),
                         [&, i, finish_one](DecisionRecord r) { results[i].old_record = std::move(r); finish_one(); });
       (void)ExecuteFlow(*new_flow.value(), list[i].event.value(), &runtime.scheduler(),
@@ -198,6 +200,12 @@ int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err
       out << "ERROR " << label << ": " << src.event.status().message() << "\n";
       report_errors.push_back({{"index", i}, {"where", src.where}, {"error", src.event.status().message()}});
       junit_cases += fmt::format("    <testcase name=\"{}\"><error message=\"invalid event\"/></testcase>\n", XmlEscape(label));
+      continue;
+    }
+    if (!results[i].old_record || !results[i].new_record) {  // the event loop stopped early
+      ++errors;
+      out << "ERROR " << label << ": no decision was reached\n";
+      report_errors.push_back({{"index", i}, {"where", src.where}, {"error", "no decision was reached"}});
       continue;
     }
     const auto a = migration::NormalizeRecord(*results[i].old_record, args.ignore);
