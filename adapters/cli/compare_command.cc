@@ -175,9 +175,8 @@ int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err
     }
   };
   launch();
-  runtime.io().restart();
-  while (done < list.size() && runtime.io().run_one() > 0) {
-  }
+  // Events left without both decisions (the loop ran out of work) are reported as errors below.
+  (void)adapters::RunUntil(runtime.io(), [&] { return done == list.size(); });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "prereg/adapters/asio_scheduler.h"
 #include "prereg/adapters/script_step.h"
 
 namespace prereg::adapters {
@@ -196,11 +197,7 @@ Result<std::unique_ptr<Flow>> BuildFlow(const FlowSpec& spec, FlowOptions option
   std::optional<Result<std::unique_ptr<Flow>>> result;
   BuildFlowAsync(spec, std::move(options), pool, generation,
                  [&result](Result<std::unique_ptr<Flow>> r) { result = std::move(r); });
-  auto& io = pool->io();
-  if (io.stopped()) io.restart();
-  while (!result && io.run_one() > 0) {
-  }
-  if (!result) return Status::Internal("the event loop stopped while loading the flow");
+  if (!RunUntil(pool->io(), [&result] { return result.has_value(); })) return Status::Internal("the event loop stopped while loading the flow");
   return std::move(*result);
 }
 

@@ -38,4 +38,16 @@ void AsioScheduler::CancelTimer(TimerId id) {
   timers_.erase(it);
 }
 
+bool RunUntil(boost::asio::io_context& io, const std::function<bool()>& done, int spin_us) {
+  if (io.stopped()) io.restart();
+  while (!done()) {
+    if (io.poll_one() > 0) continue;
+    bool ran = false;
+    const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us);
+    while (!ran && std::chrono::steady_clock::now() < spin_until) ran = io.poll_one() > 0;
+    if (!ran && io.run_one() == 0) return false;
+  }
+  return true;
+}
+
 }  // namespace prereg::adapters

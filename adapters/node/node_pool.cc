@@ -4,8 +4,6 @@
 
 #include "prereg/adapters/node_pool.h"
 
-#include "worker.h"
-
 #include <signal.h>
 
 #include <algorithm>
@@ -15,6 +13,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
+
+#include "prereg/adapters/asio_scheduler.h"
+#include "worker.h"
 
 namespace prereg::adapters {
 
@@ -241,10 +242,7 @@ void NodePool::CheckScriptAsync(const std::string& script, uint64_t generation,
 Result<StepKind> NodePool::CheckScript(const std::string& script, uint64_t generation) {
   auto result = std::make_shared<std::optional<Result<StepKind>>>();
   CheckScriptAsync(script, generation, [result](Result<StepKind> r) { *result = std::move(r); });
-  if (io_.stopped()) io_.restart();
-  while (!result->has_value() && io_.run_one() > 0) {
-  }
-  if (!result->has_value()) return Status::Internal("the event loop stopped while loading " + script);
+  if (!RunUntil(io_, [&result] { return result->has_value(); })) return Status::Internal("the event loop stopped while loading " + script);
   return std::move(**result);
 }
 

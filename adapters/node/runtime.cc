@@ -22,17 +22,8 @@ Result<DecisionRecord> Runtime::Run(const Flow& flow, const nlohmann::json& even
   std::optional<DecisionRecord> record;
   Status s = ExecuteFlow(flow, event, &scheduler_, [&record](DecisionRecord r) { record = std::move(r); });
   if (!s.ok()) return s;
-  if (io_.stopped()) io_.restart();
-  while (!record) {
-    // A worker usually answers within microseconds: poll briefly before sleeping in the kernel,
-    // which costs tens of microseconds to wake from on an idle machine.
-    if (io_.poll_one() > 0) continue;
-    const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us_);
-    bool ran = false;
-    while (!ran && std::chrono::steady_clock::now() < spin_until) ran = io_.poll_one() > 0;
-    if (!ran && io_.run_one() == 0) break;
-  }
-  if (!record) return Status::Internal("the event loop stopped before the flow reached a decision");
+  // A worker usually answers within microseconds: poll briefly before sleeping in the kernel.
+  if (!RunUntil(io_, [&record] { return record.has_value(); }, spin_us_)) return Status::Internal("the event loop stopped before the flow reached a decision");
   return std::move(*record);
 }
 
