@@ -59,14 +59,7 @@ Result<std::vector<EventSource>> ReadEvents(const std::string& path) {
     }
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
-      std::ifstream in(f, std::ios::binary);
-      std::stringstream text;
-      text << in.rdbuf();
-      auto parsed = ParseEvent(text.str());
-      events.push_back(with_id({f.filename().string(), "", "", ShellQuote(f.string()),
-                                parsed.ok() ? Result<json>(parsed.value())
-                                            : Result<json>(Status::InvalidArgument(
-                                                  f.string() + ": " + parsed.status().message()))}));
+      events.push_back(with_id({f.filename().string(), "", "", ShellQuote(f.string()), ReadEvent(f.string())}));
     }
     if (events.empty()) return Status::InvalidArgument(fmt::format("no *.json events in {}", path));
     return events;
