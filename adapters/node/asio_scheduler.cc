@@ -20,22 +20,38 @@ void AsioScheduler::Post(std::function<void()> fn) { boost::asio::post(io_, std:
 
 Scheduler::TimerId AsioScheduler::SetTimer(int64_t at_micros, std::function<void()> fn) {
   const TimerId id = next_id_++;
-  auto timer = std::make_shared<boost::asio::steady_timer>(io_);
-  timer->expires_at(std::chrono::steady_clock::time_point(std::chrono::microseconds(at_micros)));
-  timers_.emplace(id, timer);
-  timer->async_wait([this, id, fn = std::move(fn)](const boost::system::error_code& ec) {
-    if (ec) return;  // cancelled
-    timers_.erase(id);
-    fn();
-  });
+  queue_.emplace(std::pair(at_micros, id), std::move(fn));
+  deadlines_.emplace(id, at_micros);
+  if (!armed_at_ || at_micros < *armed_at_) Arm(at_micros);
   return id;
 }
 
 void AsioScheduler::CancelTimer(TimerId id) {
-  auto it = timers_.find(id);
-  if (it == timers_.end()) return;
-  it->second->cancel();
-  timers_.erase(it);
+  // The Asio timer stays armed: when it fires early it finds nothing due and waits again.
+  auto it = deadlines_.find(id);
+  if (it == deadlines_.end()) return;
+  queue_.erase(std::pair(it->second, id));
+  deadlines_.erase(it);
+}
+
+void AsioScheduler::Arm(int64_t at_micros) {
+  armed_at_ = at_micros;
+  timer_.expires_at(std::chrono::steady_clock::time_point(std::chrono::microseconds(at_micros)));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // re-armed or destroyed: `this` may be gone
+    OnTimer();
+  });
+}
+
+void AsioScheduler::OnTimer() {
+  armed_at_.reset();
+  const int64_t now = NowMicros();
+  while (!queue_.empty() && queue_.begin()->first.first <= now) {
+    auto node = queue_.extract(queue_.begin());
+    deadlines_.erase(node.key().second);
+    node.mapped()();  // may set or cancel timers
+  }
+  if (!queue_.empty() && !armed_at_) Arm(queue_.begin()->first.first);
 }
 
 bool RunUntil(boost::asio::io_context& io, const std::function<bool()>& done, int spin_us) {
