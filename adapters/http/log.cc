@@ -98,7 +98,9 @@ void LogExecution(const DecisionRecord& record, json line, double seconds) {
   }
   if (record.user_id) details["user_id"] = *record.user_id;
   line["details"] = std::move(details);
-  std::cout << line.dump(-1, ' ', false, json::error_handler_t::replace) << '\n' << std::flush;
+  std::cout << line.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
 }
+
+void FlushExecutionLogs() { std::cout.flush(); }
 
 }  // namespace prereg::http

@@ -21,7 +21,10 @@ nlohmann::json LogFields(const nlohmann::json& event);
 
 // Completes `line` with the execution's outcome and writes it to stdout: type "ss" or "fs",
 // description (the deny reason or the error), and details with each step's status and timing.
+// The line is buffered: call FlushExecutionLogs() before the thread sleeps (the service does so
+// once per turn of its event loop, so a burst of executions costs one write).
 void LogExecution(const DecisionRecord& record, nlohmann::json line, double seconds);
+void FlushExecutionLogs();
 
 }  // namespace prereg::http
 

@@ -109,6 +109,8 @@ class Service : public http::SessionHost {
   void MaybeFinishShutdown();
   void Stop();
   void Shadow(json event, const DecisionRecord& primary, const std::string& id);
+  // Flushes the execution log after the handlers ready now have run: one write per burst.
+  void FlushLogsSoon();
 
 
   ServeOptions options_;
@@ -130,6 +132,7 @@ class Service : public http::SessionHost {
   size_t shadow_in_flight_ = 0;
   std::unique_ptr<net::steady_timer> grace_;
   bool accepting_ = true;
+  bool flush_pending_ = false;
   bool reloading_ = false;
   bool stopped_ = false;
 };
@@ -268,6 +271,7 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
         --in_flight_;
         metrics_.RecordExecution(record, seconds);
         http::LogExecution(record, std::move(log_line), seconds);
+        FlushLogsSoon();
         with_id(http::DecisionResponse(record, *req));  // the response is on its way first
         if (shadow_flow_) Shadow(std::move(shadow_event), record, id);
         MaybeFinishShutdown();
@@ -276,6 +280,15 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
     --in_flight_;
     with_id(http::ErrorResponse(bhttp::status::bad_request, s.message(), *req));
   }
+}
+
+void Service::FlushLogsSoon() {
+  if (flush_pending_) return;
+  flush_pending_ = true;
+  net::post(runtime_.io(), [this] {
+    flush_pending_ = false;
+    http::FlushExecutionLogs();
+  });
 }
 
 void Service::Shadow(json event, const DecisionRecord& primary, const std::string& id) {
@@ -418,6 +431,7 @@ int Service::Run() {
   Accept();
   runtime_.io().restart();
   runtime_.io().run();
+  http::FlushExecutionLogs();
   return 0;
 }
 
