@@ -72,14 +72,13 @@ Status NodePool::SpawnInto(std::vector<std::shared_ptr<Worker>>* list) {
   return Status::OK();
 }
 
-uint64_t NodePool::Submit(nlohmann::json request, JobCallbacks callbacks) {
+uint64_t NodePool::Submit(std::string request, JobCallbacks callbacks) {
   const uint64_t id = next_job_++;
   if (shut_down_ || (workers_.empty() && failed_starts_ >= kMaxFailedStarts)) {
     auto fail = std::move(callbacks.on_failure);
     asio::post(io_, [fail] { fail("no Node worker is available", true); });
     return id;
   }
-  request["id"] = id;
   queue_.push_back(Job{id, std::move(request), std::move(callbacks)});
   Dispatch();
   return id;
@@ -92,7 +91,12 @@ void NodePool::Dispatch() {
     Job job = std::move(queue_.front());
     queue_.pop_front();
     worker->job = job.id;
-    worker->Send(job.request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    // {"id":N, ...the request's members...}
+    std::string line = fmt::format("{{\"id\":{}", job.id);
+    if (job.request.size() > 2) line += ',';
+    line.append(job.request, 1);
+    line += '\n';
+    worker->Send(std::move(line));
     running_.emplace(job.id, worker);
     jobs_.emplace(job.id, std::move(job.callbacks));
   }
@@ -216,7 +220,8 @@ void NodePool::CheckScriptAsync(const std::string& script, uint64_t generation,
     fn(std::move(r));
   };
   const uint64_t job = Submit(
-      {{"t", "load"}, {"script", script}, {"gen", generation}},
+      nlohmann::json{{"t", "load"}, {"script", script}, {"gen", generation}}.dump(
+          -1, ' ', false, nlohmann::json::error_handler_t::replace),
       JobCallbacks{nullptr,
                    [complete](const nlohmann::json& msg) {
                      if (msg.contains("error")) {

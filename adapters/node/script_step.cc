@@ -79,8 +79,14 @@ void ScriptStep::Start(std::shared_ptr<StepRun> run) {
     request["context"] = hooks::ProjectContext(run->event());
     gate = std::make_shared<hooks::CallbackGate>(run);
   } else {
-    request["event"] = run->event();
     run->set_waiting_on(kActionPending);
+  }
+  std::string text = request.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (kind_ == StepKind::kAction) {  // the event is serialised in place, not copied first
+    text.pop_back();
+    text += ",\"event\":";
+    text += run->event().dump(-1, ' ', false, json::error_handler_t::replace);
+    text += '}';
   }
   auto jobs = jobs_;
   const StepRun* key = run.get();
@@ -111,7 +117,7 @@ void ScriptStep::Start(std::shared_ptr<StepRun> run) {
     jobs->erase(key);
     run->Finish(platform ? StepEnd::PlatformError(message) : StepEnd::Threw(message));
   };
-  (*jobs)[key] = pool_->Submit(std::move(request), std::move(callbacks));
+  (*jobs)[key] = pool_->Submit(std::move(text), std::move(callbacks));
 }
 
 void ScriptStep::Cancel(const std::shared_ptr<StepRun>& run) {

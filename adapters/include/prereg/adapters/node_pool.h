@@ -65,9 +65,10 @@ class NodePool {
 
   // Starts the workers and spares. Returns kUnavailable when node or the runner cannot start.
   Status Start();
-  // Queues a job: `request` is a runner request without its id ({t:'load'|'exec', ...}).
+  // Queues a job: `request` is a runner request without its id ({t:'load'|'exec', ...}), as
+  // JSON text on one line (callers serialise it, so a large event is written once, not copied).
   // Returns the job's id.
-  uint64_t Submit(nlohmann::json request, JobCallbacks callbacks);
+  uint64_t Submit(std::string request, JobCallbacks callbacks);
   // Drops a queued job, or kills the worker running it. Its callbacks are not called.
   void Abort(uint64_t job);
   // Kills every process. Queued jobs fail as platform errors.
@@ -94,7 +95,7 @@ class NodePool {
   using Worker = NodeWorker;
   struct Job {
     uint64_t id;
-    nlohmann::json request;
+    std::string request;  // a JSON object, without the id
     JobCallbacks callbacks;
   };
 
