@@ -20,8 +20,10 @@ echo bench-token > "$tmp/tokens"
 p_port=$(free_port)
 "$prereg" serve --flow bench/bench-flow.json --token-file "$tmp/tokens" --workers $workers \
   --queue 256 --listen "127.0.0.1:$p_port" > /dev/null 2> "$tmp/serve.err" &
+p_pid=$!
 b_port=$(free_port)
 node bench/node-baseline-server.js "$b_port" $workers &
+b_pid=$!
 for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$p_port/readyz" >/dev/null && curl -s -o /dev/null "http://127.0.0.1:$b_port/" && break
   sleep 0.1
@@ -29,11 +31,31 @@ done
 
 url_p="http://127.0.0.1:$p_port/v1/pre-user-registration"
 url_b="http://127.0.0.1:$b_port/v1/pre-user-registration"
-# Prints "rps p50_ms p99_ms" for one wrk run.
+# CPU time (clock ticks) used so far by a process, or by the children of one.
+ticks() { awk '{ t += $14 + $15 } END { print t + 0 }' "${@/#//proc/}" 2>/dev/null || echo 0; }
+stat_files() { local p; for p in "$@"; do echo "$p/stat"; done; }
+children() { pgrep -P "$1" | tr '\n' ' '; }
+hz=$(getconf CLK_TCK)
+# Prints "rps p50_ms p99_ms" for one wrk run. With a server pid as third argument, also writes
+# the CPU each part used per request, in microseconds ("server workers wrk"), to $tmp/cpu.
 run() {
-  local url=$1 rate=$2
-  RATE=$rate CONNECTIONS=$connections wrk -t1 -c$connections -d"${seconds}s" --latency \
-    -s bench/wrk-post.lua "$url" > "$tmp/wrk.out"
+  local url=$1 rate=$2 pid=${3:-}
+  local server0=0 kids0=0 kids=""
+  if [ -n "$pid" ]; then
+    kids=$(children "$pid")
+    server0=$(ticks $(stat_files "$pid")); kids0=$(ticks $(stat_files $kids))
+  fi
+  TIMEFORMAT="%U %S"
+  { time RATE=$rate CONNECTIONS=$connections wrk -t1 -c$connections -d"${seconds}s" --latency \
+      -s bench/wrk-post.lua "$url" > "$tmp/wrk.out"; } 2> "$tmp/wrk.time"
+  if [ -n "$pid" ]; then
+    local server1 kids1 requests
+    server1=$(ticks $(stat_files "$pid")); kids1=$(ticks $(stat_files $kids))
+    requests=$(awk '/requests in/ { print $1 }' "$tmp/wrk.out")
+    awk -v s=$((server1 - server0)) -v k=$((kids1 - kids0)) -v n="$requests" -v hz="$hz" \
+      '{ w = $1 + $2 } END { printf "%.0f %.0f %.0f\n", s / hz * 1e6 / n, k / hz * 1e6 / n, w * 1e6 / n }' \
+      "$tmp/wrk.time" > "$tmp/cpu"
+  fi
   awk '
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
     /Requests\/sec/ { rps=$2 }
@@ -44,8 +66,10 @@ run() {
 }
 run "$url_p" 0 > /dev/null  # warm-up
 run "$url_b" 0 > /dev/null
-read -r p_peak p_p50 p_p99 < <(run "$url_p" 0)
-read -r b_peak b_p50 b_p99 < <(run "$url_b" 0)
+run "$url_p" 0 "$p_pid" > "$tmp/peak"; read -r p_peak p_p50 p_p99 < "$tmp/peak"
+read -r p_cpu_server p_cpu_workers p_cpu_wrk < "$tmp/cpu"
+run "$url_b" 0 "$b_pid" > "$tmp/peak"; read -r b_peak b_p50 b_p99 < "$tmp/peak"
+read -r b_cpu_server b_cpu_workers b_cpu_wrk < "$tmp/cpu"
 read -r p_half_rps p_half_p50 p_half_p99 < <(run "$url_p" $((p_peak / 2)))
 read -r b_half_rps b_half_p50 b_half_p99 < <(run "$url_b" $((b_peak / 2)))
 
@@ -55,4 +79,12 @@ printf "%-18s %10s %9s %9s | %12s %9s %9s\n" "" "peak rps" "p50 ms" "p99 ms" "ha
 printf "%-18s %10s %9s %9s | %12s %9s %9s\n" "prereg serve" "$p_peak" "$p_p50" "$p_p99" "$p_half_rps" "$p_half_p50" "$p_half_p99"
 printf "%-18s %10s %9s %9s | %12s %9s %9s\n" "node http baseline" "$b_peak" "$b_p50" "$b_p99" "$b_half_rps" "$b_half_p50" "$b_half_p99"
 awk -v p="$p_peak" -v b="$b_peak" 'BEGIN { printf "ratio prereg/baseline (peak rps): %.2f   target >= 1.0\n", p / b }'
+echo "CPU per request at peak, microseconds (where the cores went):"
+printf "%-18s %10s %9s %9s %9s\n" "" "server" "workers" "wrk" "total"
+printf "%-18s %10s %9s %9s %9s\n" "prereg serve" "$p_cpu_server" "$p_cpu_workers" "$p_cpu_wrk" \
+  $((p_cpu_server + p_cpu_workers + p_cpu_wrk))
+printf "%-18s %10s %9s %9s %9s\n" "node http baseline" "$b_cpu_server" "$b_cpu_workers" "$b_cpu_wrk" \
+  $((b_cpu_server + b_cpu_workers + b_cpu_wrk))
+echo "  (prereg: server = the service process, workers = its Node workers; baseline: server = the"
+echo "   cluster primary, workers = the cluster processes that serve)"
 echo "p99 at half of peak, prereg: $p_half_p99 ms   target <= 5 ms"
