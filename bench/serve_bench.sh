@@ -31,9 +31,12 @@ done
 
 url_p="http://127.0.0.1:$p_port/v1/pre-user-registration"
 url_b="http://127.0.0.1:$b_port/v1/pre-user-registration"
-# CPU time (clock ticks) used so far by a process, or by the children of one.
-ticks() { awk '{ t += $14 + $15 } END { print t + 0 }' "${@/#//proc/}" 2>/dev/null || echo 0; }
-stat_files() { local p; for p in "$@"; do echo "$p/stat"; done; }
+# CPU time (clock ticks, user + system) the given processes have used so far; 0 for none.
+ticks() {
+  local p t=0
+  for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+  echo "$t"
+}
 children() { pgrep -P "$1" | tr '\n' ' '; }
 hz=$(getconf CLK_TCK)
 # Prints "rps p50_ms p99_ms" for one wrk run. With a server pid as third argument, also writes
@@ -43,14 +46,14 @@ run() {
   local server0=0 kids0=0 kids=""
   if [ -n "$pid" ]; then
     kids=$(children "$pid")
-    server0=$(ticks $(stat_files "$pid")); kids0=$(ticks $(stat_files $kids))
+    server0=$(ticks "$pid"); kids0=$(ticks $kids)
   fi
   TIMEFORMAT="%U %S"
   { time RATE=$rate CONNECTIONS=$connections wrk -t1 -c$connections -d"${seconds}s" --latency \
       -s bench/wrk-post.lua "$url" > "$tmp/wrk.out"; } 2> "$tmp/wrk.time"
   if [ -n "$pid" ]; then
     local server1 kids1 requests
-    server1=$(ticks $(stat_files "$pid")); kids1=$(ticks $(stat_files $kids))
+    server1=$(ticks "$pid"); kids1=$(ticks $kids)
     requests=$(awk '/requests in/ { print $1 }' "$tmp/wrk.out")
     awk -v s=$((server1 - server0)) -v k=$((kids1 - kids0)) -v n="$requests" -v hz="$hz" \
       '{ w = $1 + $2 } END { printf "%.0f %.0f %.0f\n", s / hz * 1e6 / n, k / hz * 1e6 / n, w * 1e6 / n }' \
