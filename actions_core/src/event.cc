@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "prereg/actions/json.h"
+
 namespace prereg {
 
 namespace {
@@ -65,18 +67,9 @@ Status CheckEvent(const nlohmann::json& event) {
 }
 
 Result<nlohmann::json> ParseEvent(std::string_view text) {
-  nlohmann::json event;
-  try {
-    event = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    // e.what() reads "[json.exception.parse_error.101] parse error at line 1, column 2: ...".
-    std::string what = e.what();
-    auto pos = what.find("] ");
-    return Status::InvalidArgument(
-        fmt::format("the event is not valid JSON: {}",
-                    pos == std::string::npos ? what : what.substr(pos + 2)));
-  }
-  if (Status s = CheckEvent(event); !s.ok()) return s;
+  auto event = ParseJson(text, "the event");
+  if (!event.ok()) return event;
+  if (Status s = CheckEvent(event.value()); !s.ok()) return s;
   return event;
 }
 

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "prereg/actions/json.h"
 #include "prereg/adapters/cache_stores.h"
 
 namespace prereg::adapters {
@@ -57,10 +58,10 @@ bool FileCache::WithRecords(const std::string& scope, bool write,
     if (in) {
       std::stringstream text;
       text << in.rdbuf();
-      auto parsed = nlohmann::json::parse(text.str(), nullptr, false);
-      if (!parsed.is_discarded() && parsed.is_object() && parsed.contains("scopes") &&
-          parsed["scopes"].is_object()) {
-        doc = std::move(parsed);
+      auto parsed = ParseJson(text.str(), path_);
+      if (parsed.ok() && parsed.value().is_object() && parsed.value().contains("scopes") &&
+          parsed.value()["scopes"].is_object()) {
+        doc = std::move(parsed).value();
       } else if (!text.str().empty()) {
         // A cache may lose records; a damaged file is started afresh rather than failing forever.
         incidents_.Failed(fmt::format("{} is not a prereg cache file; starting it afresh", path_));
@@ -83,7 +84,7 @@ bool FileCache::WithRecords(const std::string& scope, bool write,
     const std::string tmp = fmt::format("{}.tmp.{}", path_, ::getpid());
     {
       std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
-      file << doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      file << DumpJson(doc);
       if (!file.flush()) {
         incidents_.Failed(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
         return false;

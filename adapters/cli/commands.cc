@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "prereg/actions/json.h"
+
 #include "prereg/actions/event.h"
 #include "prereg/adapters/cache_stores.h"
 #include "prereg/adapters/runtime.h"
@@ -78,11 +80,11 @@ std::string RenderText(const DecisionRecord& r) {
   }
   if (r.outcome == Outcome::kAllow) {
     if (r.user_id) out += fmt::format("user_id:       {}\n", *r.user_id);
-    out += fmt::format("app_metadata:  {}\n", j["user"]["app_metadata"].dump());
-    out += fmt::format("user_metadata: {}\n", j["user"]["user_metadata"].dump());
+    out += fmt::format("app_metadata:  {}\n", DumpJson(j["user"]["app_metadata"]));
+    out += fmt::format("user_metadata: {}\n", DumpJson(j["user"]["user_metadata"]));
   } else if (!r.requested_app_metadata.empty() || !r.requested_user_metadata.empty() ||
              r.requested_user_id) {
-    out += fmt::format("requested, not applied: {}\n", j["requested"].dump());
+    out += fmt::format("requested, not applied: {}\n", DumpJson(j["requested"]));
   }
   return out;
 }
@@ -119,7 +121,7 @@ int RunCommand(const RunArgs& args, std::ostream& out, std::ostream& err) {
     record.outcome = Outcome::kError;
     record.error = DecisionRecord::ErrorInfo{ErrorClass::kPlatformError, s.message(), ""};
     err << "prereg run: " << s.message() << "\n";
-    out << (args.format == "text" ? RenderText(record) : record.ToJson().dump(2) + "\n");
+    out << (args.format == "text" ? RenderText(record) : DumpJson(record.ToJson(), 2) + "\n");
     return kExitError;
   }
   FlowOptions options;
@@ -130,7 +132,7 @@ int RunCommand(const RunArgs& args, std::ostream& out, std::ostream& err) {
   auto record = runtime.Run(*flow.value(), event);
   if (!record.ok()) return fail(record.status());
   out << (args.format == "text" ? RenderText(record.value())
-                                : record.value().ToJson().dump(2) + "\n");
+                                : DumpJson(record.value().ToJson(), 2) + "\n");
   return ExitCodeFor(record.value().outcome);
 }
 

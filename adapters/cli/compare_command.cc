@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "prereg/actions/json.h"
+
 #include "commands.h"
 #include "prereg/actions/event.h"
 #include "prereg/actions/executor.h"
@@ -221,11 +223,11 @@ int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err
       return fmt::format("{}{} run --event {}{}", src.pipe_prefix, ShellQuote(self), src.event_arg, side(steps));
     };
     const std::string command = fmt::format("diff <({}) <({})", run(args.old_steps), run(args.new_steps));
-    out << "DIFF " << label << ": " << names << "\n  " << fields.dump() << "\n  reproduce: " << command << "\n";
+    out << "DIFF " << label << ": " << names << "\n  " << DumpJson(fields) << "\n  reproduce: " << command << "\n";
     report_diffs.push_back({{"index", i}, {"where", src.where}, {"id", src.id.empty() ? json() : json(src.id)},
                             {"fields", fields}, {"reproduce", command}});
     junit_cases += fmt::format("    <testcase name=\"{}\"><failure message=\"differs in {}\">{}</failure></testcase>\n",
-                               XmlEscape(label), XmlEscape(names), XmlEscape(fields.dump()));
+                               XmlEscape(label), XmlEscape(names), XmlEscape(DumpJson(fields)));
   }
   const double rate = seconds > 0 ? static_cast<double>(list.size()) / seconds : 0;
   out << fmt::format("prereg compare: {} events: {} equal, {} different, {} errors ({:.0f} events/s)\n",
@@ -238,7 +240,7 @@ int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err
                    {"differences", report_diffs},
                    {"errors", report_errors}};
     std::ofstream file(args.report, std::ios::binary | std::ios::trunc);
-    if (!(file << report.dump(2) << "\n")) return fail(fmt::format("cannot write {}", args.report));
+    if (!(file << DumpJson(report, 2) << "\n")) return fail(fmt::format("cannot write {}", args.report));
   }
   if (!args.junit.empty()) {
     std::ofstream file(args.junit, std::ios::binary | std::ios::trunc);
@@ -268,9 +270,7 @@ int EventsGenerateCommand(const EventsArgs& args, std::ostream& out, std::ostrea
     base = std::move(read).value();
   }
   for (int64_t i = 0; i < args.count; ++i) {
-    out << migration::GenerateEvent(args.seed, static_cast<uint64_t>(i), base)
-               .dump(-1, ' ', false, json::error_handler_t::replace)
-        << "\n";
+    out << DumpJson(migration::GenerateEvent(args.seed, static_cast<uint64_t>(i), base)) << "\n";
   }
   return out ? kExitAllow : kExitUsage;
 }

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "prereg/actions/json.h"
 #include "prereg/adapters/asio_scheduler.h"
 #include "prereg/adapters/script_step.h"
 
@@ -62,10 +63,9 @@ Result<std::pair<std::string, std::string>> ParseSecret(const std::string& text)
 Result<FlowSpec> ReadFlowFile(const std::string& path) {
   auto text = ReadFile(path, "flow file");
   if (!text.ok()) return text.status();
-  json doc = json::parse(text.value(), nullptr, false);
-  if (doc.is_discarded()) {
-    return Status::InvalidArgument(fmt::format("flow file {} is not valid JSON", path));
-  }
+  auto parsed = ParseJson(text.value(), fmt::format("flow file {}", path));
+  if (!parsed.ok()) return parsed.status();
+  const json doc = std::move(parsed).value();
   auto where = [&path](const std::string& field) { return fmt::format("{}: {}", path, field); };
   if (!doc.is_object()) return Status::InvalidArgument(where("the flow must be a JSON object"));
   FlowSpec spec;

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "prereg/actions/json.h"
+
 #include "commands.h"
 #include "prereg/adapters/node_transform.h"
 
@@ -32,7 +34,7 @@ int MigrateCommand(const MigrateArgs& args, std::ostream& out, std::ostream& err
   }
   if (!args.report.empty()) {
     std::ofstream file(args.report, std::ios::binary | std::ios::trunc);
-    if (!(file << migration::ReportJson(m, args.hook).dump(2) << "\n")) {
+    if (!(file << DumpJson(migration::ReportJson(m, args.hook), 2) << "\n")) {
       return fail(fmt::format("cannot write {}", args.report));
     }
   }

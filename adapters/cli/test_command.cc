@@ -19,6 +19,9 @@
 
 #include <fmt/format.h>
 
+#include "prereg/actions/event.h"
+#include "prereg/actions/json.h"
+
 #include "commands.h"
 #include "prereg/adapters/runtime.h"
 
@@ -42,7 +45,7 @@ void Subset(const json& want, const json& got, const std::string& path,
     for (const auto& [key, value] : want.items()) {
       auto it = got.find(key);
       if (it == got.end()) {
-        failures->push_back(fmt::format("{}.{}: expected {}, but it is absent", path, key, value.dump()));
+        failures->push_back(fmt::format("{}.{}: expected {}, but it is absent", path, key, DumpJson(value)));
       } else {
         Subset(value, *it, path + "." + key, failures);
       }
@@ -50,13 +53,13 @@ void Subset(const json& want, const json& got, const std::string& path,
     return;
   }
   if (want != got) {
-    failures->push_back(fmt::format("{}: expected {}, got {}", path, want.dump(), got.dump()));
+    failures->push_back(fmt::format("{}: expected {}, got {}", path, DumpJson(want), DumpJson(got)));
   }
 }
 
 std::vector<std::string> CheckExpectations(const json& expect, const DecisionRecord& record) {
   std::vector<std::string> failures;
-  const json got = json::parse(record.ToJson().dump());
+  const json got = json(record.ToJson());
   // The outcome first: when it is wrong, it explains the failures that follow.
   std::vector<std::pair<std::string, json>> ordered;
   if (expect.contains("outcome")) ordered.emplace_back("outcome", expect["outcome"]);
@@ -69,8 +72,8 @@ std::vector<std::string> CheckExpectations(const json& expect, const DecisionRec
         std::string detail;
         if (got.contains("error")) detail = " (" + got["error"]["message"].get<std::string>() + ")";
         if (got.contains("denial")) detail = " (" + got["denial"]["reason"].get<std::string>() + ")";
-        failures.push_back(fmt::format("outcome: expected {}, got {}{}", want.dump(),
-                                       got["outcome"].dump(), detail));
+        failures.push_back(fmt::format("outcome: expected {}, got {}{}", DumpJson(want),
+                                       DumpJson(got["outcome"]), detail));
       }
     } else if (key == "denial" || key == "error") {
       if (!got.contains(key)) {
@@ -78,12 +81,20 @@ std::vector<std::string> CheckExpectations(const json& expect, const DecisionRec
                                        got["outcome"].get<std::string>()));
         continue;
       }
+      if (!want.is_object()) {
+        failures.push_back(fmt::format("expect.{} must be an object", key));
+        continue;
+      }
       json partial = want;
       if (key == "error" && want.contains("message_contains")) {
+        if (!want["message_contains"].is_string()) {
+          failures.push_back("expect.error.message_contains must be a string");
+          continue;
+        }
         const auto needle = want["message_contains"].get<std::string>();
         if (got["error"]["message"].get<std::string>().find(needle) == std::string::npos) {
           failures.push_back(fmt::format("error.message: expected it to contain \"{}\", got {}",
-                                         needle, got["error"]["message"].dump()));
+                                         needle, DumpJson(got["error"]["message"])));
         }
         partial.erase("message_contains");
       }
@@ -91,10 +102,10 @@ std::vector<std::string> CheckExpectations(const json& expect, const DecisionRec
     } else if (key == "user_id" || key == "app_metadata" || key == "user_metadata") {
       if (!got.contains("user")) {
         failures.push_back(fmt::format("{}: expected {}, but the user is not created (outcome {})",
-                                       key, want.dump(), got["outcome"].get<std::string>()));
+                                       key, DumpJson(want), got["outcome"].get<std::string>()));
       } else if (got["user"].value(key, json()) != want) {
-        failures.push_back(fmt::format("user.{}: expected {}, got {}", key, want.dump(),
-                                       got["user"].value(key, json()).dump()));
+        failures.push_back(fmt::format("user.{}: expected {}, got {}", key, DumpJson(want),
+                                       DumpJson(got["user"].value(key, json()))));
       }
     } else if (key == "requested") {
       Subset(want, got["requested"], "requested", &failures);
@@ -103,7 +114,7 @@ std::vector<std::string> CheckExpectations(const json& expect, const DecisionRec
       for (const auto& s : record.steps) lines.insert(lines.end(), s.logs.begin(), s.logs.end());
       size_t at = 0;
       for (const auto& needle : want) {
-        const auto text = needle.is_string() ? needle.get<std::string>() : needle.dump();
+        const auto text = needle.is_string() ? needle.get<std::string>() : DumpJson(needle);
         while (at < lines.size() && lines[at].find(text) == std::string::npos) ++at;
         if (at == lines.size()) {
           failures.push_back(fmt::format("logs: no line (in order) contains \"{}\"", text));
@@ -157,6 +168,7 @@ std::vector<std::string> RunCase(const json& c, const fs::path& dir,
       event = std::move(read).value();
     } else {
       event = c["event"];
+      if (Status s = CheckEvent(event); !s.ok()) return {"\"event\": " + s.message()};
     }
   }
   FlowOptions options;
@@ -279,16 +291,18 @@ int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err) {
     std::ifstream in(file, std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
-    json doc = json::parse(text.str(), nullptr, false);
+    auto parsed = ParseJson(text.str(), "the case file");
     std::vector<json> cases;
-    if (doc.is_object()) {
-      cases.push_back(doc);
-    } else if (doc.is_array()) {
-      cases.assign(doc.begin(), doc.end());
+    if (parsed.ok() && parsed.value().is_object()) {
+      cases.push_back(std::move(parsed).value());
+    } else if (parsed.ok() && parsed.value().is_array()) {
+      cases.assign(parsed.value().begin(), parsed.value().end());
     }
     if (cases.empty()) {
       results.push_back({file.string(), file.stem().string(),
-                         {doc.is_discarded() ? "not valid JSON" : "must hold a case object or an array of them"}, 0});
+                         {parsed.ok() ? "must hold a case object or an array of them"
+                                      : parsed.status().message()},
+                         0});
     }
     for (size_t i = 0; i < cases.size(); ++i) {
       const auto& c = cases[i];

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "prereg/actions/json.h"
+
 namespace prereg::migration {
 
 namespace {
@@ -35,14 +37,33 @@ bool Migration::HasFindingsAboveInfo() const {
   return false;
 }
 
+namespace {
+
+// Reads the transformation's report; REQUIRES: `doc` is an object. Throws nlohmann's type_error
+// on a member of the wrong type.
+Result<Migration> ReadTransformReport(const json& doc, Mode mode);
+
+}  // namespace
+
 Result<Migration> Migrate(const std::string& hook_path, Mode mode, TransformRunner& runner) {
   auto out = runner.Run({"--mode", ModeName(mode), hook_path});
   if (!out.ok()) return out.status();
-  json doc = json::parse(out.value(), nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    return Status::Internal(fmt::format("the transformation printed something that is not JSON: {}",
-                                        out.value().substr(0, 200)));
+  auto doc = ParseJson(out.value(), "the transformation's output");
+  if (!doc.ok() || !doc.value().is_object()) {
+    return Status::Internal(fmt::format("the transformation printed something that is not a JSON "
+                                        "object: {}",
+                                        doc.ok() ? "another JSON value" : doc.status().message()));
   }
+  try {
+    return ReadTransformReport(doc.value(), mode);
+  } catch (const json::exception& e) {
+    return Status::Internal(fmt::format("the transformation's report is malformed: {}", e.what()));
+  }
+}
+
+namespace {
+
+Result<Migration> ReadTransformReport(const json& doc, Mode mode) {
   if (!doc.value("ok", false)) {
     const int line = doc.value("line", 0);
     const int column = doc.value("column", 0);
@@ -65,6 +86,8 @@ Result<Migration> Migrate(const std::string& hook_path, Mode mode, TransformRunn
   }
   return m;
 }
+
+}  // namespace
 
 nlohmann::ordered_json ReportJson(const Migration& m, const std::string& hook_name) {
   nlohmann::ordered_json report;

@@ -53,5 +53,30 @@ TEST_CASE("Event: unknown fields and null metadata are accepted and kept", "[act
   CHECK(r.value()["custom"]["x"] == nlohmann::json({1, 2}));
 }
 
+TEST_CASE("Event: hostile bodies are refused with messages that quote none of their bytes",
+          "[actions_core][event]") {
+  const std::string deep = "{\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  const struct {
+    std::string body;
+    std::string message;
+  } cases[] = {
+      {deep, "the event nests arrays and objects deeper than 128 levels (at line 1, column 133)"},
+      {"{\"user\":{\"name\":\"bad\xff\xfe\"},\"request\":{\"body\":{\"password\":\"s3cret\"}}}",
+       "the event is not valid JSON at line 1, column 21: syntax error while parsing value - "
+       "invalid string: ill-formed UTF-8 byte"},
+      {"{\"x\":1e400}", "the event is not valid JSON at line 1, column 6: a number is too large to "
+                        "represent"},
+      {"{\"request\":{\"body\":{\"password\":\"s3cret\x01\"}}}",
+       "the event is not valid JSON at line 1, column 39: syntax error while parsing value - "
+       "invalid string: control character U+0001 (SOH) must be escaped to \\u0001"},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseEvent(c.body);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == c.message);
+    CHECK(r.status().message().find("s3cret") == std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace prereg

@@ -11,8 +11,8 @@
 
 namespace prereg {
 
-// Parses `text` as an event. Returns kInvalidArgument naming the line and column of a JSON syntax
-// error, or the field whose type is wrong (see CheckEvent).
+// Parses `text` as an event, bounded as ParseJson is. Returns kInvalidArgument naming the line and
+// column of a JSON error (never quoting the input), or the field whose type is wrong (CheckEvent).
 Result<nlohmann::json> ParseEvent(std::string_view text);
 
 // Checks the types of the fields the engine reads: the event and user, request, request.body,

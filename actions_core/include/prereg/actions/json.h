@@ -1,0 +1,45 @@
+// JSON at prereg's boundaries: bounded parsing and dumping that cannot throw.
+//
+// Every document that comes from outside the process (HTTP bodies, event, flow and case files,
+// worker replies, cache records, compare inputs) is read with ParseJson: nesting is bounded while
+// parsing (a 100,000-deep array is refused at its 129th bracket, before anything recursive touches
+// it), numbers that do not fit a double are refused, and no exception escapes. Error messages
+// name the problem and its position, never the input's bytes: a password may be among them.
+//
+// Everything prereg writes as JSON goes through DumpJson, which replaces invalid UTF-8 (U+FFFD)
+// instead of throwing.
+//
+// Thread safety: pure functions.
+
+#ifndef PREREG_ACTIONS_JSON_H_
+#define PREREG_ACTIONS_JSON_H_
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "prereg/actions/status.h"
+
+namespace prereg {
+
+struct JsonLimits {
+  // Deepest nesting of arrays and objects accepted; the document itself is level 1.
+  // Default: 128
+  size_t max_depth = 128;
+};
+
+// Parses `text` as one JSON document. `what` names it in messages ("the event", "flow file x").
+// Returns kInvalidArgument: "<what> is not valid JSON at line L, column C: <problem>", or
+// "<what> nests arrays and objects deeper than N levels (at line L, column C)".
+Result<nlohmann::json> ParseJson(std::string_view text, std::string_view what,
+                                 const JsonLimits& limits = {});
+
+// Compact JSON (indent < 0) or indented; invalid UTF-8 in strings becomes U+FFFD.
+std::string DumpJson(const nlohmann::json& value, int indent = -1);
+std::string DumpJson(const nlohmann::ordered_json& value, int indent = -1);
+
+}  // namespace prereg
+
+#endif  // PREREG_ACTIONS_JSON_H_

@@ -1,0 +1,175 @@
+// A SAX handler builds the document, so the depth is checked at each opening bracket and parsing
+// stops there; nlohmann's own DOM parser would build the whole tree first, and copying, dumping or
+// comparing a 100,000-deep tree recurses until the stack overflows.
+
+#include "prereg/actions/json.h"
+
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace prereg {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int kNumberOverflow = 406;  // nlohmann's out_of_range.406
+
+class BoundedBuilder : public nlohmann::json_sax<json> {
+ public:
+  explicit BoundedBuilder(size_t max_depth) : max_depth_(max_depth) {}
+
+  bool null() override { return Add(json(nullptr)); }
+  bool boolean(bool v) override { return Add(json(v)); }
+  bool number_integer(number_integer_t v) override { return Add(json(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return Add(json(v)); }
+  bool number_float(number_float_t v, const string_t&) override { return Add(json(v)); }
+  bool string(string_t& v) override { return Add(json(std::move(v))); }
+  bool binary(binary_t&) override { return false; }  // not produced by the JSON parser
+
+  bool start_object(std::size_t) override { return Open(json::object()); }
+  bool key(string_t& k) override {
+    slot_ = &(*stack_.back())[std::move(k)];
+    return true;
+  }
+  bool end_object() override { return Close(); }
+  bool start_array(std::size_t) override { return Open(json::array()); }
+  bool end_array() override { return Close(); }
+
+  bool parse_error(std::size_t position, const std::string& last_token,
+                   const nlohmann::detail::exception& e) override {
+    error_id_ = e.id;
+    // The parser reports the position after the last character it read; a number out of range
+    // is pointed at where it starts.
+    error_offset_ = position > 0 ? position - 1 : 0;
+    if (e.id == kNumberOverflow && last_token.size() <= position) {
+      error_offset_ = position - last_token.size();
+    }
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: <problem>; last read:
+    // '<input bytes>'". Keep <problem>; the bytes may be a password.
+    std::string what = e.what();
+    if (auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
+    if (auto last = what.find("; last read:"); last != std::string::npos) what.resize(last);
+    error_ = std::move(what);
+    return false;
+  }
+
+  json& root() { return root_; }
+  bool too_deep() const { return too_deep_; }
+  size_t error_offset() const { return error_offset_; }
+  int error_id() const { return error_id_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  bool Add(json value) {
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      last_ = &root_;
+    } else if (stack_.back()->is_array()) {
+      stack_.back()->push_back(std::move(value));
+      last_ = &stack_.back()->back();
+    } else {
+      *slot_ = std::move(value);
+      last_ = slot_;
+    }
+    return true;
+  }
+
+  bool Open(json empty) {
+    if (stack_.size() >= max_depth_) {
+      too_deep_ = true;
+      return false;
+    }
+    Add(std::move(empty));
+    stack_.push_back(last_);
+    return true;
+  }
+
+  bool Close() {
+    stack_.pop_back();
+    return true;
+  }
+
+  const size_t max_depth_;
+  json root_;
+  std::vector<json*> stack_;  // the open arrays and objects, innermost last
+  json* slot_ = nullptr;      // the member the next value of an object goes to
+  json* last_ = nullptr;
+  bool too_deep_ = false;
+  size_t error_offset_ = 0;
+  int error_id_ = 0;
+  std::string error_;
+};
+
+// The byte offset of the bracket that opens level `max_depth + 1`, skipping strings.
+size_t OffsetOfExcessDepth(std::string_view text, size_t max_depth) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return i;
+    } else if (c == ']' || c == '}') {
+      if (depth > 0) --depth;
+    }
+  }
+  return text.size();
+}
+
+// "line L, column C" of byte `offset` (1-based, columns in bytes).
+std::string Where(std::string_view text, size_t offset) {
+  offset = std::min(offset, text.size());
+  size_t line = 1, column = 1;
+  for (size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return fmt::format("line {}, column {}", line, column);
+}
+
+}  // namespace
+
+Result<json> ParseJson(std::string_view text, std::string_view what, const JsonLimits& limits) {
+  BoundedBuilder builder(limits.max_depth);
+  bool ok = false;
+  try {
+    ok = json::sax_parse(text, &builder);
+  } catch (const std::exception& e) {  // not expected from the SAX parser; never let one escape
+    return Status::InvalidArgument(fmt::format("{} could not be parsed as JSON", what));
+  }
+  if (ok) return std::move(builder.root());
+  if (builder.too_deep()) {
+    return Status::InvalidArgument(
+        fmt::format("{} nests arrays and objects deeper than {} levels (at {})", what,
+                    limits.max_depth, Where(text, OffsetOfExcessDepth(text, limits.max_depth))));
+  }
+  const std::string problem = builder.error_id() == kNumberOverflow
+                                  ? std::string("a number is too large to represent")
+                                  : builder.error();
+  return Status::InvalidArgument(
+      fmt::format("{} is not valid JSON at {}: {}", what, Where(text, builder.error_offset()), problem));
+}
+
+std::string DumpJson(const json& value, int indent) {
+  return value.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+std::string DumpJson(const nlohmann::ordered_json& value, int indent) {
+  return value.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+}  // namespace prereg

@@ -1,0 +1,110 @@
+#include "prereg/actions/json.h"
+
+#include <string>
+
+#include <catch2/catch.hpp>
+
+namespace prereg {
+namespace {
+
+using json = nlohmann::json;
+
+std::string Nested(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+TEST_CASE("Json: documents nested up to the limit parse, one level more is refused",
+          "[actions_core][json]") {
+  auto at_limit = ParseJson(Nested(128), "doc");
+  REQUIRE(at_limit.ok());
+  CHECK(DumpJson(at_limit.value()) == Nested(128));
+
+  auto over = ParseJson(Nested(129), "doc");
+  REQUIRE_FALSE(over.ok());
+  CHECK(over.status().code() == StatusCode::kInvalidArgument);
+  CHECK(over.status().message() ==
+        "doc nests arrays and objects deeper than 128 levels (at line 1, column 129)");
+
+  auto small = ParseJson(R"({"a":{"b":[1]}})", "doc", JsonLimits{2});
+  REQUIRE_FALSE(small.ok());
+  CHECK_THAT(small.status().message(), Catch::Contains("deeper than 2 levels (at line 1, column 11)"));
+}
+
+TEST_CASE("Json: a 100,000-deep body is refused without recursion", "[actions_core][json]") {
+  // Built, copied, dumped or destroyed as a tree, this overflows the stack.
+  const std::string body = "{\"x\":" + Nested(100000) + "}";
+  auto r = ParseJson(body, "the event");
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Catch::Contains("deeper than 128 levels"));
+  const std::string objects = [] {
+    std::string s;
+    for (int i = 0; i < 100000; ++i) s += "{\"a\":";
+    return s + "1" + std::string(100000, '}');
+  }();
+  CHECK_FALSE(ParseJson(objects, "the event").ok());
+}
+
+TEST_CASE("Json: brackets inside strings do not count as nesting", "[actions_core][json]") {
+  const std::string text = "[\"" + std::string(500, '[') + "\\\"{{{\"," + Nested(127) + "]";
+  auto r = ParseJson(text, "doc");
+  REQUIRE(r.ok());
+  CHECK(r.value()[0].get<std::string>() == std::string(500, '[') + "\"{{{");
+  auto deeper = ParseJson("[\"[[\"," + Nested(128) + "]", "doc");
+  REQUIRE_FALSE(deeper.ok());
+  CHECK_THAT(deeper.status().message(), Catch::EndsWith("(at line 1, column 134)"));
+}
+
+TEST_CASE("Json: errors name line and column and never quote the input", "[actions_core][json]") {
+  const struct {
+    std::string text;
+    std::string message;
+  } cases[] = {
+      {"{\"user\":{\"name\":\"bad\xff\xfe\"}}",
+       "doc is not valid JSON at line 1, column 21: syntax error while parsing value - invalid "
+       "string: ill-formed UTF-8 byte"},
+      {"{\"x\":1e400}", "doc is not valid JSON at line 1, column 6: a number is too large to represent"},
+      {"[-1e400]", "doc is not valid JSON at line 1, column 2: a number is too large to represent"},
+      {"{\n \"password\": \"hunter2\" x}",
+       "doc is not valid JSON at line 2, column 24: syntax error while parsing object - invalid "
+       "literal"},
+      {"{\"a\": \"\\ud83d\"}",
+       "doc is not valid JSON at line 1, column 14: syntax error while parsing value - invalid "
+       "string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF"},
+      {"", "doc is not valid JSON at line 1, column 1: syntax error while parsing value - "
+           "unexpected end of input; expected '[', '{', or a literal"},
+      {"{} {}", "doc is not valid JSON at line 1, column 4: syntax error while parsing value - "
+                "unexpected '{'; expected end of input"},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseJson(c.text, "doc");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == c.message);
+    CHECK(r.status().message().find("hunter2") == std::string::npos);
+    CHECK(r.status().message().find("1e400") == std::string::npos);
+  }
+}
+
+TEST_CASE("Json: values keep their types, duplicate keys keep the last", "[actions_core][json]") {
+  auto r = ParseJson(R"({"i":-3,"u":18446744073709551615,"f":1.5,"big":1e300,"tiny":1e-400,)"
+                     R"("s":"\u00e9\ud83d\ude00","n":null,"b":true,"a":[],"o":{},"k":1,"k":2})",
+                     "doc");
+  REQUIRE(r.ok());
+  const auto& j = r.value();
+  CHECK(j["i"].is_number_integer());
+  CHECK(j["u"].get<uint64_t>() == 18446744073709551615ull);
+  CHECK(j["f"].get<double>() == 1.5);
+  CHECK(j["big"].get<double>() == 1e300);
+  CHECK(j["tiny"].get<double>() == 0.0);
+  CHECK(j["s"].get<std::string>() == "\xc3\xa9\xf0\x9f\x98\x80");
+  CHECK(j["n"].is_null());
+  CHECK(j["a"] == json::array());
+  CHECK(j["o"] == json::object());
+  CHECK(j["k"] == 2);
+}
+
+TEST_CASE("Json: dumping invalid UTF-8 replaces it instead of throwing", "[actions_core][json]") {
+  const json j = {{"m", std::string("bad\xff\xfe")}};
+  CHECK(DumpJson(j) == "{\"m\":\"bad\xef\xbf\xbd\xef\xbf\xbd\"}");
+  CHECK(DumpJson(json{{"a", 1}}, 2) == "{\n  \"a\": 1\n}");
+}
+
+}  // namespace
+}  // namespace prereg
