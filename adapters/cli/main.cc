@@ -90,6 +90,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--body-limit", serve.body_limit, "Largest request body in bytes (413 above)")
       ->capture_default_str();
+  serve_cmd->add_option("--max-connections", serve.max_connections,
+                        "Open connections at most; one more is answered 503 and closed")
+      ->capture_default_str();
   serve_cmd->add_option("--timeout-ms", serve.timeout_ms,
                         "Budget for each flow execution in ms (default: the flow file's, else 20000)");
   serve_cmd->add_option("--cache", serve.cache_uri, kCacheHelp);

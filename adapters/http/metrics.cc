@@ -40,6 +40,18 @@ ServiceMetrics::ServiceMetrics()
                   .Name("prereg_shadow_executions_total")
                   .Help("Shadow flow executions by result: equal, divergent, skipped (over the limit)")
                   .Register(*registry_)),
+      connections_rejected_(prometheus::BuildCounter()
+                                .Name("prereg_connections_rejected_total")
+                                .Help("Connections answered 503 and closed: over --max-connections")
+                                .Register(*registry_)),
+      accept_errors_(prometheus::BuildCounter()
+                         .Name("prereg_accept_errors_total")
+                         .Help("Failed accepts by error (EMFILE, ENFILE, ...); each backs off")
+                         .Register(*registry_)),
+      connections_(prometheus::BuildGauge()
+                       .Name("prereg_connections_open")
+                       .Help("Open HTTP connections")
+                       .Register(*registry_)),
       flow_seconds_(prometheus::BuildHistogram()
                         .Name("prereg_flow_duration_seconds")
                         .Help("Duration of one flow execution")
@@ -81,12 +93,19 @@ void ServiceMetrics::RecordReload(bool ok) {
   reloads_.Add({{"result", ok ? "ok" : "rejected"}}).Increment();
 }
 
+void ServiceMetrics::RecordConnectionRejected() { connections_rejected_.Add({}).Increment(); }
+
+void ServiceMetrics::RecordAcceptError(const std::string& error) {
+  accept_errors_.Add({{"error", error}}).Increment();
+}
+
 void ServiceMetrics::RecordShadow(const char* result) {
   shadow_.Add({{"result", result}}).Increment();
 }
 
 std::string ServiceMetrics::Render(int ready_workers, int worker_restarts, size_t queue_depth,
-                                   size_t in_flight) {
+                                   size_t in_flight, size_t connections) {
+  connections_.Add({}).Set(static_cast<double>(connections));
   auto& restarts = restarts_.Add({});
   restarts.Increment(worker_restarts - restarts_seen_);
   restarts_seen_ = worker_restarts;

@@ -24,10 +24,15 @@ class ServiceMetrics {
   void RecordExecution(const DecisionRecord& record, double seconds);
   void RecordResponse(unsigned status);
   void RecordReload(bool ok);
+  // A connection over --max-connections was turned away.
+  void RecordConnectionRejected();
+  // accept() failed; `error` names it (EMFILE, ENFILE, ...).
+  void RecordAcceptError(const std::string& error);
   // result: equal, divergent or skipped (over the shadow limit).
   void RecordShadow(const char* result);
   // The text exposition, with the gauges read now.
-  std::string Render(int ready_workers, int worker_restarts, size_t queue_depth, size_t in_flight);
+  std::string Render(int ready_workers, int worker_restarts, size_t queue_depth, size_t in_flight,
+                     size_t connections);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -37,6 +42,9 @@ class ServiceMetrics {
   prometheus::Family<prometheus::Counter>& reloads_;
   prometheus::Family<prometheus::Counter>& restarts_;
   prometheus::Family<prometheus::Counter>& shadow_;
+  prometheus::Family<prometheus::Counter>& connections_rejected_;
+  prometheus::Family<prometheus::Counter>& accept_errors_;
+  prometheus::Family<prometheus::Gauge>& connections_;
   prometheus::Family<prometheus::Histogram>& flow_seconds_;
   prometheus::Family<prometheus::Histogram>& step_seconds_;
   prometheus::Family<prometheus::Gauge>& workers_ready_;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "prereg/actions/json.h"
+
 #include "prereg/actions/event.h"
 
 namespace prereg::http {
@@ -13,7 +15,8 @@ Response Json(bhttp::status status, const std::string& body, unsigned version, b
   res.set(bhttp::field::content_type, "application/json");
   res.set(bhttp::field::server, "prereg");
   res.keep_alive(keep_alive);
-  res.body() = body + "\n";
+  res.body() = body;
+  res.body() += '\n';
   res.prepare_payload();
   return res;
 }
@@ -34,6 +37,16 @@ bool Authorized(const Request& req, const RouteContext& ctx) {
   bool ok = false;
   for (const auto& token : *ctx.tokens) ok |= ConstantTimeEquals(given, token);  // no early exit
   return ok;
+}
+
+// The request's path for a message: printable ASCII only, at most 100 bytes.
+std::string ShowPath(std::string_view path) {
+  std::string out;
+  for (char c : path.substr(0, 100)) {
+    out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  }
+  if (path.size() > 100) out += "...";
+  return out;
 }
 
 Response Unavailable(std::string_view message, const Request& req) {
@@ -57,18 +70,23 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 
 Response ErrorResponse(bhttp::status status, std::string_view message, const Request& req) {
   nlohmann::json body = {{"error", ErrorName(status)}, {"message", message}};
-  return Json(status, body.dump(), req.version(), req.keep_alive());
+  return Json(status, DumpJson(body), req.version(), req.keep_alive());
 }
 
 Response PayloadTooLarge(size_t limit, unsigned version) {
   nlohmann::json body = {{"error", "payload_too_large"},
                          {"message", fmt::format("the body is larger than {} bytes", limit)}};
-  return Json(bhttp::status::payload_too_large, body.dump(), version, false);
+  return Json(bhttp::status::payload_too_large, DumpJson(body), version, false);
+}
+
+Response PlainError(bhttp::status status, std::string_view message) {
+  nlohmann::json body = {{"error", ErrorName(status)}, {"message", message}};
+  return Json(status, DumpJson(body), 11, false);
 }
 
 Response DecisionResponse(const DecisionRecord& record, const Request& req) {
   return Json(bhttp::status::ok,
-              record.ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+              DumpJson(record.ToJson()),
               req.version(), req.keep_alive());
 }
 
@@ -79,7 +97,7 @@ RouteResult HandleRequest(const Request& req, const RouteContext& ctx) {
   auto only = [&](bhttp::verb allowed, const char* name) -> std::optional<Response> {
     if (method == allowed) return std::nullopt;
     auto res = ErrorResponse(bhttp::status::method_not_allowed,
-                             fmt::format("{} accepts {} only", path, name), req);
+                             fmt::format("{} accepts {} only", ShowPath(path), name), req);
     res.set(bhttp::field::allow, name);
     return res;
   };
@@ -105,11 +123,19 @@ RouteResult HandleRequest(const Request& req, const RouteContext& ctx) {
   }
   if (path != kDecisionPath) {
     return ErrorResponse(bhttp::status::not_found,
-                         fmt::format("no such endpoint: {} (POST {} runs the flow)", path,
-                                     kDecisionPath),
+                         fmt::format("no such endpoint: {} (POST {} runs the flow)",
+                                     ShowPath(path), kDecisionPath),
                          req);
   }
   if (auto r = only(bhttp::verb::post, "POST")) return *r;
+  // Beast refuses Content-Length with chunked; a coding other than chunked would leave the body's
+  // end to interpretation, which is how requests are smuggled past a proxy.
+  if (req.count(bhttp::field::transfer_encoding) > 0 && !req.chunked()) {
+    auto res = ErrorResponse(bhttp::status::bad_request,
+                             "Transfer-Encoding other than chunked is not accepted", req);
+    res.keep_alive(false);
+    return res;
+  }
   if (!Authorized(req, ctx)) {
     auto res = ErrorResponse(bhttp::status::unauthorized,
                              "a valid bearer token is required (Authorization: Bearer <token>)", req);

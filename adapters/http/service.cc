@@ -17,6 +17,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
@@ -102,6 +103,8 @@ class Service : public http::SessionHost {
   FlowOptions ShadowOptions(const FlowSpec& spec) const;
   void ReloadShadow();
   void Accept();
+  void OnAcceptError(const beast::error_code& ec);
+  void RejectConnection(tcp::socket socket);
   void WaitForSignals();
   void WaitForReload();
   void Reload();
@@ -131,9 +134,13 @@ class Service : public http::SessionHost {
   std::shared_ptr<Cache> shadow_cache_;
   size_t shadow_in_flight_ = 0;
   std::unique_ptr<net::steady_timer> grace_;
+  net::steady_timer accept_timer_{runtime_.io()};
+  int accept_backoff_ms_ = 0;  // > 0 while accept() fails for lack of resources
+  std::string accept_error_;
   bool accepting_ = true;
   bool flush_pending_ = false;
   bool reloading_ = false;
+  bool reload_pending_ = false;  // a SIGHUP came during a reload: reload again when it ends
   bool stopped_ = false;
 };
 
@@ -227,12 +234,67 @@ void Service::Register(const std::shared_ptr<http::Session>& session) {
 void Service::Accept() {
   acceptor_->async_accept(runtime_.io(), [this](beast::error_code ec, tcp::socket socket) {
     if (!accepting_) return;
-    if (!ec) {
+    if (ec) return OnAcceptError(ec);
+    if (accept_backoff_ms_ > 0) {
+      http::LogEvent("info", "accepting connections again", {{"error", accept_error_}});
+      accept_backoff_ms_ = 0;
+    }
+    if (sessions_.size() >= options_.max_connections) {
+      RejectConnection(std::move(socket));
+    } else {
       auto session = std::make_shared<http::Session>(std::move(socket), *this);
       Register(session);
       session->Run();
     }
     Accept();
+  });
+}
+
+// Out of descriptors or memory, accept() fails at once for as long as the condition lasts, and
+// the pending connection stays in the backlog: retrying at once would spin a core. Back off,
+// doubling from 10 ms to 1 s; connections wait in the kernel's backlog meanwhile.
+void Service::OnAcceptError(const beast::error_code& ec) {
+  namespace errc = boost::system::errc;
+  const bool exhausted = ec == errc::too_many_files_open ||
+                         ec == errc::too_many_files_open_in_system ||
+                         ec == errc::not_enough_memory || ec == errc::no_buffer_space;
+  const std::string name = ec == errc::too_many_files_open               ? "EMFILE"
+                           : ec == errc::too_many_files_open_in_system   ? "ENFILE"
+                           : ec == errc::not_enough_memory               ? "ENOMEM"
+                           : ec == errc::no_buffer_space                 ? "ENOBUFS"
+                                                                         : ec.message();
+  metrics_.RecordAcceptError(name);
+  if (!exhausted) return Accept();  // this connection's own failure (e.g. aborted by the peer)
+  if (accept_backoff_ms_ == 0) {
+    accept_error_ = name;
+    http::LogEvent("error", "cannot accept connections; backing off until resources free up",
+                   {{"error", name}, {"connections", sessions_.size()}});
+  }
+  accept_backoff_ms_ = std::min(accept_backoff_ms_ == 0 ? 10 : accept_backoff_ms_ * 2, 1000);
+  accept_timer_.expires_after(std::chrono::milliseconds(accept_backoff_ms_));
+  accept_timer_.async_wait([this](beast::error_code timer_ec) {
+    if (!timer_ec && accepting_) Accept();
+  });
+}
+
+// Over --max-connections: a fixed 503, then close. No session, no parsing, no per-connection state
+// beyond the write itself.
+void Service::RejectConnection(tcp::socket socket) {
+  metrics_.RecordConnectionRejected();
+  static const std::string kResponse = [] {
+    const std::string body =
+        "{\"error\":\"service_unavailable\",\"message\":\"too many open connections; try again "
+        "shortly\"}\n";
+    return fmt::format(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+        "Connection: close\r\nContent-Length: {}\r\n\r\n{}",
+        body.size(), body);
+  }();
+  auto held = std::make_shared<tcp::socket>(std::move(socket));
+  net::async_write(*held, net::buffer(kResponse), [held](beast::error_code, size_t) {
+    beast::error_code ignored;
+    held->shutdown(tcp::socket::shutdown_both, ignored);
+    held->close(ignored);
   });
 }
 
@@ -250,7 +312,7 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
   ctx.capacity = static_cast<size_t>(options_.pool.workers) + options_.queue;
   ctx.render_metrics = [this] {
     return metrics_.Render(runtime_.pool().ready_workers(), runtime_.pool().restarts(),
-                           runtime_.pool().queue_depth(), in_flight_);
+                           runtime_.pool().queue_depth(), in_flight_, sessions_.size());
   };
   auto routed = http::HandleRequest(*req, ctx);
   if (auto* res = std::get_if<Response>(&routed)) return with_id(std::move(*res));
@@ -338,7 +400,13 @@ void Service::WaitForReload() {
 }
 
 void Service::Reload() {
-  if (reloading_ || !accepting_) return;
+  if (!accepting_) return;
+  if (reloading_) {
+    // The files may have changed after this reload read them (a token revoked, say): read them
+    // again once it ends, rather than dropping the signal.
+    reload_pending_ = true;
+    return;
+  }
   auto spec = ReadSpec();
   auto tokens = ReadTokens(options_.token_file);
   if (!spec.ok() || !tokens.ok() || (tokens.value().empty() && !options_.no_auth)) {
@@ -357,14 +425,18 @@ void Service::Reload() {
                      metrics_.RecordReload(false);
                      http::LogEvent("error", "reload rejected; the previous flow keeps serving",
                               {{"reason", flow.status().message()}});
-                     return;
+                   } else {
+                     flow_ = std::move(flow).value();
+                     tokens_ = std::move(tokens);
+                     metrics_.RecordReload(true);
+                     http::LogEvent("info", "flow reloaded",
+                              {{"flow", options_.flow_path}, {"steps", flow_->steps().size()}});
+                     if (shadow_flow_) ReloadShadow();
                    }
-                   flow_ = std::move(flow).value();
-                   tokens_ = std::move(tokens);
-                   metrics_.RecordReload(true);
-                   http::LogEvent("info", "flow reloaded",
-                            {{"flow", options_.flow_path}, {"steps", flow_->steps().size()}});
-                   if (shadow_flow_) ReloadShadow();
+                   if (reload_pending_) {
+                     reload_pending_ = false;
+                     Reload();
+                   }
                  });
 }
 
@@ -395,6 +467,7 @@ void Service::BeginShutdown(const std::string& why) {
   http::LogEvent("info", "stopping", {{"signal", why}, {"in_flight", in_flight_}});
   beast::error_code ec;
   acceptor_->close(ec);
+  accept_timer_.cancel();
   if (reload_signals_) reload_signals_->cancel(ec);
   for (auto& [ptr, weak] : sessions_) {
     if (auto session = weak.lock()) session->CloseIfIdle();

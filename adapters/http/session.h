@@ -1,6 +1,9 @@
-// Internal to the HTTP service: one connection. It reads a request (bounded by the body limit),
-// hands it to its host, writes the answer, and keeps the connection alive between requests
-// (Beast's async session, as in the HTTP server examples). Use on the event loop's thread.
+// Internal to the HTTP service: one connection. It reads a request (bounded by the header and body
+// limits), hands it to its host, writes the answer, and keeps the connection alive between
+// requests (Beast's async session, as in the HTTP server examples). A request that cannot be read
+// (malformed framing, bad header bytes, Content-Length with Transfer-Encoding, headers or body
+// over their limits) is answered 400, 431 or 413 and the connection closes after a short linger,
+// so the client reads the answer instead of a reset. Use on the event loop's thread.
 
 #ifndef PREREG_ADAPTERS_HTTP_SESSION_H_
 #define PREREG_ADAPTERS_HTTP_SESSION_H_
@@ -18,6 +21,13 @@
 namespace prereg::http {
 
 class Session;
+
+// Limits of one request's head. Default: 16 KiB (431 above).
+constexpr uint32_t kHeaderLimit = 16 * 1024;
+
+// The answer to a request that could not be read, for a parse error `ec`, or nothing when there is
+// nobody to answer (the peer left, a timeout, shutdown).
+std::optional<Response> AnswerUnreadable(const boost::beast::error_code& ec, size_t body_limit);
 
 // What a session needs from the service that owns it.
 class SessionHost {
@@ -51,6 +61,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void Send(Response res);
   void OnWrite(bool close, boost::beast::error_code ec, std::size_t bytes);
   void DoClose();
+  // Half-closes, then reads and drops what the client still sends, for a moment: closing with
+  // unread bytes would reset the connection and could discard the answer at the client.
+  void DoLinger();
+  void OnLinger(boost::beast::error_code ec, std::size_t bytes);
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
@@ -58,6 +72,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<Response> res_;
   SessionHost& host_;
   bool busy_ = false;  // between a request read and its answer written
+  bool linger_ = false;  // close with DoLinger after the answer (the request was not read whole)
 };
 
 }  // namespace prereg::http

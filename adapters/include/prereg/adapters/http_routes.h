@@ -6,8 +6,9 @@
 //   GET  /healthz                   200 while the process runs
 //   GET  /readyz                    200 when workers are ready and requests are accepted, else 503
 //   GET  /metrics                   Prometheus text format
-// Errors: 400 body not JSON or not an event, 401 no valid bearer token, 404, 405, 413 body over
-// the limit, 503 + Retry-After when the queue is full or the service is stopping.
+// Errors: 400 body not JSON or not an event (or a Transfer-Encoding other than chunked), 401 no
+// valid bearer token, 404, 405, 413 body over the limit, 503 + Retry-After when the queue is full
+// or the service is stopping. Messages name the problem and never quote the body's bytes.
 
 #ifndef PREREG_ADAPTERS_HTTP_ROUTES_H_
 #define PREREG_ADAPTERS_HTTP_ROUTES_H_
@@ -57,6 +58,8 @@ Response DecisionResponse(const DecisionRecord& record, const Request& req);
 Response ErrorResponse(bhttp::status status, std::string_view message, const Request& req);
 // 413 for a body over `limit` bytes (the request itself could not be read whole).
 Response PayloadTooLarge(size_t limit, unsigned version);
+// A JSON error for a request that could not be read: HTTP/1.1, the connection closes.
+Response PlainError(bhttp::status status, std::string_view message);
 
 // Equal strings, in time that depends only on their lengths.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);

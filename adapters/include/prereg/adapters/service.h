@@ -4,7 +4,12 @@
 // Lifecycle: SIGTERM or SIGINT stops accepting, lets in-flight requests finish, stops the workers
 // and returns 0. SIGHUP reloads the flow file (and the token file) atomically: requests already
 // running finish on the old flow; a new flow that does not load is rejected with a log line and
-// the old one keeps serving.
+// the old one keeps serving. A SIGHUP that arrives during a reload is applied when it ends.
+//
+// Hostile connections: beyond `max_connections` a connection is answered 503 and closed; when the
+// process runs out of file descriptors (EMFILE, ENFILE) the listener backs off (up to 1 s) instead
+// of retrying in a loop, logging the start and end of the incident; requests that are not valid
+// HTTP/1.1 are answered 400 (431 for a head over 16 KiB) before the connection closes.
 //
 // Shadow mode (--shadow FLOW): after the primary flow has decided and its response has been
 // handed to the connection, the shadow flow runs on the same event, on its own Node workers and
@@ -43,6 +48,8 @@ struct ServeOptions {
   size_t body_limit = 1024 * 1024;
   // Sign-ups that may wait beyond those the workers are running; more get 503. Default: 64
   size_t queue = 64;
+  // Open connections; one more is answered 503 and closed at once. Default: 10000
+  size_t max_connections = 10000;
   // Flow budget override in ms. Default: the flow file's, else 20000
   std::optional<int64_t> timeout_ms;
   // A second flow run on each request after the primary one has answered (shadow mode): the
