@@ -3,7 +3,8 @@
 // One FlowExecution per execution, owned by the callbacks it hands out. It runs one step at a
 // time: builds the step's event and Api, sets one timer for the step's deadline (the earlier of
 // the flow's and the step's budget), starts the step, and on the step's end decides what
-// follows. Within a step an error outranks a deny; a deny stops the flow after the step; a
+// follows. A step that waits for a resource (MarkQueued) has only the flow's deadline until it
+// starts: waiting is not the step's fault, so its own budget starts when it runs. Within a step an error outranks a deny; a deny stops the flow after the step; a
 // step's metadata changes become visible to later steps only after it returned cleanly.
 
 #include "prereg/actions/executor.h"
@@ -81,23 +82,54 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
     auto api = std::make_unique<Api>(cfg.name, &flow_.cache(), scheduler_,
                                      &flow_.options().metadata, &log_budget_, cache_scope_);
     auto self = shared_from_this();
+    std::weak_ptr<FlowExecution> weak = self;
+    StepRun::Progress progress{
+        [weak] {
+          if (auto e = weak.lock()) e->OnQueued();
+        },
+        [weak] {
+          if (auto e = weak.lock()) e->OnStarted();
+        }};
     run_ = std::make_shared<StepRun>(std::move(step_event), password_, std::move(api), scheduler_,
-                                     [self](StepEnd end) { self->OnStepEnd(std::move(end), false); });
+                                     [self](StepEnd end) { self->OnStepEnd(std::move(end), false); },
+                                     flow_deadline_us_, std::move(progress));
     step_start_us_ = scheduler_->NowMicros();
-    int64_t deadline = flow_deadline_us_;
-    step_budget_is_own_ = false;
-    if (cfg.timeout_ms && step_start_us_ + *cfg.timeout_ms * 1000 < deadline) {
-      deadline = step_start_us_ + *cfg.timeout_ms * 1000;
-      step_budget_is_own_ = true;
-    }
-    timer_ = scheduler_->SetTimer(deadline, [self, run = run_] {
-      if (run->Expire()) self->OnStepEnd(StepEnd(), true);
-    });
+    waited_us_ = 0;
+    ArmDeadline(step_start_us_);
     try {
       cfg.step->Start(run_);
     } catch (const std::exception& e) {
       run_->Finish(StepEnd::PlatformError(fmt::format("the step could not start: {}", e.what())));
     }
+  }
+
+  // Sets the step's timer: the flow's deadline, or its own budget from `budget_start` if earlier
+  // (no own budget while it waits in a queue).
+  void ArmDeadline(std::optional<int64_t> budget_start) {
+    const auto& cfg = flow_.steps()[index_];
+    int64_t deadline = flow_deadline_us_;
+    step_budget_is_own_ = false;
+    if (budget_start && cfg.timeout_ms && *budget_start + *cfg.timeout_ms * 1000 < deadline) {
+      deadline = *budget_start + *cfg.timeout_ms * 1000;
+      step_budget_is_own_ = true;
+    }
+    if (timer_ != 0) scheduler_->CancelTimer(timer_);
+    auto self = shared_from_this();
+    timer_ = scheduler_->SetTimer(deadline, [self, run = run_] {
+      if (run->Expire()) self->OnStepEnd(StepEnd(), true);
+    });
+  }
+
+  void OnQueued() {
+    queued_since_us_ = scheduler_->NowMicros();
+    waited_for_ = run_->queued_for();
+    if (step_budget_is_own_) ArmDeadline(std::nullopt);
+  }
+
+  void OnStarted() {
+    const int64_t now = scheduler_->NowMicros();
+    waited_us_ += now - queued_since_us_;
+    if (flow_.steps()[index_].timeout_ms) ArmDeadline(now);
   }
 
   void OnStepEnd(StepEnd end, bool timed_out) {
@@ -112,7 +144,11 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
     report.logs = run_->api().logs();
     const StepEffects effects = run_->api().effects();
     const std::string waiting_on = run_->waiting_on();
+    const std::string queued_for = run_->queued_for();
+    const int64_t waited_ms =
+        (waited_us_ + (queued_for.empty() ? 0 : scheduler_->NowMicros() - queued_since_us_)) / 1000;
     run_.reset();
+    timer_ = 0;
 
     // Every step that ran contributes to `requested`, even one that then failed.
     MergeTopLevelKeepNull(&record_.requested_app_metadata, effects.app_metadata);
@@ -120,13 +156,23 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
     if (effects.user_id) record_.requested_user_id = effects.user_id;
 
     const auto step = fmt::format("step \"{}\"", cfg.name);
+    if (timed_out && !queued_for.empty()) {
+      return FinishError(ErrorClass::kActionTimeout,
+                         fmt::format("{} did not start within the flow's {} ms budget: it waited "
+                                     "{} ms in the queue for {}, all busy with other sign-ups",
+                                     step, flow_.options().timeout_ms, waited_ms, queued_for));
+    }
     if (timed_out) {
       auto budget = step_budget_is_own_
                         ? fmt::format("its {} ms budget", *cfg.timeout_ms)
                         : fmt::format("the flow's {} ms budget", flow_.options().timeout_ms);
-      return FinishError(ErrorClass::kActionTimeout,
-                         fmt::format("{} did not finish within {}{}", step, budget,
-                                     waiting_on.empty() ? "" : ": " + waiting_on));
+      return FinishError(
+          ErrorClass::kActionTimeout,
+          fmt::format("{} did not finish within {}{}{}", step, budget,
+                      waiting_on.empty() ? "" : ": " + waiting_on,
+                      waited_ms > 0 ? fmt::format(" (it first waited {} ms for {})", waited_ms,
+                                                  waited_for_)
+                                    : std::string()));
     }
     if (end.kind == StepEnd::Kind::kThrew) {
       return FinishError(ErrorClass::kActionError, fmt::format("{} failed: {}", step, end.message));
@@ -242,6 +288,9 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
   std::shared_ptr<StepRun> run_;
   Scheduler::TimerId timer_ = 0;
   int64_t step_start_us_ = 0;
+  int64_t queued_since_us_ = 0;  // while the step waits in a queue (MarkQueued)
+  int64_t waited_us_ = 0;        // time the step spent queued before it started
+  std::string waited_for_;       // what it was queued for
   bool step_budget_is_own_ = false;
 };
 

@@ -390,6 +390,93 @@ TEST_CASE("Executor: the flow budget is configurable and caps a larger step budg
   CHECK_THAT(r.error->message, Catch::Contains("the flow's 100 ms budget"));
 }
 
+// A step that waits in a queue (as a script waits for a free Node worker) until the test starts it.
+class QueuedStep : public Step {
+ public:
+  StepKind kind() const override { return StepKind::kAction; }
+  void Start(std::shared_ptr<StepRun> run) override {
+    run->set_waiting_on("running");
+    run->MarkQueued("a test slot");
+    run_ = std::move(run);
+  }
+  void Cancel(const std::shared_ptr<StepRun>& run) override {
+    ++cancels_;
+    cancelled_while_queued_ = !run->queued_for().empty();
+  }
+
+  std::shared_ptr<StepRun> run_;
+  int cancels_ = 0;
+  bool cancelled_while_queued_ = false;
+};
+
+TEST_CASE("Executor: a queued step's own budget starts when it starts, not when it is queued",
+          "[actions_core][executor]") {
+  Flow flow;
+  auto queued = std::make_shared<QueuedStep>();
+  flow.Add(StepConfig{"q", queued, {}, 500});
+  ManualScheduler scheduler;
+  std::optional<DecisionRecord> r;
+  REQUIRE(ExecuteFlow(flow, SampleEvent(), &scheduler, [&](auto rec) { r = rec; }).ok());
+  scheduler.AdvanceMillis(2000);  // four times its budget, waiting: not its fault
+  CHECK_FALSE(r);
+  queued->run_->MarkStarted();
+  scheduler.AdvanceMillis(499);
+  CHECK_FALSE(r);
+  scheduler.AdvanceMillis(1);
+  REQUIRE(r);
+  CHECK(r->error->error_class == ErrorClass::kActionTimeout);
+  CHECK(r->error->message == "step \"q\" did not finish within its 500 ms budget: running (it "
+                             "first waited 2000 ms for a test slot)");
+  CHECK(queued->cancels_ == 1);
+  CHECK_FALSE(queued->cancelled_while_queued_);
+}
+
+TEST_CASE("Executor: a step still queued when the flow's budget ends says it waited",
+          "[actions_core][executor]") {
+  FlowOptions options;
+  options.timeout_ms = 3000;
+  Flow flow(options);
+  auto queued = std::make_shared<QueuedStep>();
+  flow.Add("fast", Logging("first")).Add(StepConfig{"q", queued, {}, 100});
+  ManualScheduler scheduler;
+  std::optional<DecisionRecord> r;
+  REQUIRE(ExecuteFlow(flow, SampleEvent(), &scheduler, [&](auto rec) { r = rec; }).ok());
+  scheduler.AdvanceMillis(2999);
+  CHECK_FALSE(r);
+  scheduler.AdvanceMillis(1);
+  REQUIRE(r);
+  CHECK(r->outcome == Outcome::kError);
+  CHECK(r->error->error_class == ErrorClass::kActionTimeout);
+  CHECK(r->error->step == "q");
+  CHECK(r->error->message == "step \"q\" did not start within the flow's 3000 ms budget: it "
+                             "waited 3000 ms in the queue for a test slot, all busy with other "
+                             "sign-ups");
+  // The step is told, while still queued, so it can drop the job instead of killing a worker.
+  CHECK(queued->cancels_ == 1);
+  CHECK(queued->cancelled_while_queued_);
+  // Starting it now changes nothing.
+  queued->run_->MarkStarted();
+  queued->run_->Finish(StepEnd::Returned());
+  scheduler.RunPosted();
+  CHECK(r->error->error_class == ErrorClass::kActionTimeout);
+}
+
+TEST_CASE("Executor: a step started at once is timed from its start as before",
+          "[actions_core][executor]") {
+  Flow flow;
+  auto queued = std::make_shared<QueuedStep>();
+  flow.Add(StepConfig{"q", queued, {}, 300});
+  ManualScheduler scheduler;
+  std::optional<DecisionRecord> r;
+  REQUIRE(ExecuteFlow(flow, SampleEvent(), &scheduler, [&](auto rec) { r = rec; }).ok());
+  scheduler.RunPosted();
+  queued->run_->MarkStarted();  // no time passed in the queue
+  queued->run_->MarkStarted();  // a second start changes nothing
+  scheduler.AdvanceMillis(300);
+  REQUIRE(r);
+  CHECK(r->error->message == "step \"q\" did not finish within its 300 ms budget: running");
+}
+
 TEST_CASE("Executor: a step the engine cannot run is a platform_error", "[actions_core][executor]") {
   class Unrunnable : public Step {
    public:

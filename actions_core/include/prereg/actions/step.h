@@ -11,6 +11,7 @@
 #ifndef PREREG_ACTIONS_STEP_H_
 #define PREREG_ACTIONS_STEP_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -44,9 +45,17 @@ struct StepEnd {
 
 class StepRun {
  public:
+  // What the executor hears while a step waits for a resource before it runs (MarkQueued).
+  struct Progress {
+    std::function<void()> queued;
+    std::function<void()> started;
+  };
+
   // Built by the executor. `on_end` runs (posted) once with the first end reported.
+  // `flow_deadline_us` is when the flow's budget ends, in the scheduler's NowMicros().
   StepRun(nlohmann::json event, std::optional<std::string> password, std::unique_ptr<Api> api,
-          Scheduler* scheduler, std::function<void(StepEnd)> on_end);
+          Scheduler* scheduler, std::function<void(StepEnd)> on_end,
+          int64_t flow_deadline_us = INT64_MAX, Progress progress = {});
   StepRun(const StepRun&) = delete;
   StepRun& operator=(const StepRun&) = delete;
 
@@ -68,6 +77,18 @@ class StepRun {
   void set_waiting_on(std::string what) { waiting_on_ = std::move(what); }
   const std::string& waiting_on() const { return waiting_on_; }
 
+  // A step that must wait for a resource before it runs (a Node worker) says so from Start: its
+  // own budget then starts at MarkStarted, not at Start. The flow's budget runs on meanwhile; if it
+  // ends first, the step fails with action_timeout saying that it waited for `what`, and
+  // Step::Cancel is called as for any timeout. Both do nothing once the run has ended.
+  void MarkQueued(std::string what);
+  void MarkStarted();
+  // What the step waits for while it is queued; empty when it is not.
+  const std::string& queued_for() const { return queued_for_; }
+  // When the flow's budget ends, in the scheduler's NowMicros(): a queued step that has not
+  // started by then never will.
+  int64_t flow_deadline_us() const { return flow_deadline_us_; }
+
   // For the executor: ends the run without reporting; returns false if it had already ended.
   bool Expire();
 
@@ -77,8 +98,11 @@ class StepRun {
   const std::unique_ptr<Api> api_;
   Scheduler* const scheduler_;
   std::function<void(StepEnd)> on_end_;
+  const int64_t flow_deadline_us_;
+  Progress progress_;
   bool ended_ = false;
   std::string waiting_on_;
+  std::string queued_for_;
 };
 
 class Step {
