@@ -38,6 +38,7 @@ std::string Show(const Value& v) {
 
 // A value JSON cannot represent at the top level (SPEC §3): the reason, or nothing.
 std::optional<std::string> Unrepresentable(const Value& v) {
+  if (v.is_unreadable()) return fmt::format("the value is {}: {}", v.Describe(), v.Problem());
   if (!v.is_json()) return fmt::format("the value is {}, which JSON cannot represent", v.Describe());
   if (v.json().is_number_float() && !std::isfinite(v.json().get<double>())) {
     return std::string("the value is a non-finite number, which JSON cannot represent");
@@ -108,7 +109,8 @@ void Api::Log(std::string line) { log_budget_->Append(&logs_, std::move(line)); 
 bool Api::CheckString(ApiMethod method, const char* what, const Value& v) {
   if (v.is_string()) return true;
   RejectCall(fmt::format("{}(…)", ApiMethodName(method)),
-             fmt::format("{} must be a string, got {}", what, v.Describe()));
+             v.is_unreadable() ? fmt::format("{} is {}: {}", what, v.Describe(), v.Problem())
+                               : fmt::format("{} must be a string, got {}", what, v.Describe()));
   return false;
 }
 
@@ -210,25 +212,89 @@ std::optional<std::string> Api::CacheKey(ApiMethod method, const Value& key) {
 }
 
 std::optional<CacheRecord> Api::CacheGet(const Value& key) {
+  if (key.is_too_large_string()) return std::nullopt;  // longer than any key that can be stored
   auto k = CacheKey(ApiMethod::kCacheGet, key);
   if (!k) return std::nullopt;
   return cache_->Get(cache_scope_, *k, scheduler_->UnixMillis());
 }
 
-CacheWriteResult Api::CacheSet(const Value& key, const Value& value,
-                               const CacheSetOptions& options) {
-  auto k = CacheKey(ApiMethod::kCacheSet, key);
-  if (!k || !CheckString(ApiMethod::kCacheSet, "value", value)) {
+std::optional<CacheWriteResult> Api::CheckCacheSet(const Value& key, const Value& value,
+                                                   std::string* k, std::string* v) {
+  // Strings too large to carry are over the size limits, checked in SPEC §3.1's order.
+  if (key.is_too_large_string()) return CacheWriteResult::Failure(CacheError::kCacheKeySizeExceeded);
+  auto checked = CacheKey(ApiMethod::kCacheSet, key);
+  if (checked && value.is_too_large_string()) {
+    return CacheWriteResult::Failure(CacheError::kCacheValueSizeExceeded);
+  }
+  if (!checked || !CheckString(ApiMethod::kCacheSet, "value", value)) {
     return CacheWriteResult::Failure(CacheError::kFailedToSetCacheRecord);
   }
-  return cache_->Set(cache_scope_, *k, value.json().get<std::string>(), options,
-                     scheduler_->UnixMillis());
+  *k = std::move(*checked);
+  *v = value.json().get<std::string>();
+  return std::nullopt;
+}
+
+CacheWriteResult Api::CacheSet(const Value& key, const Value& value,
+                               const CacheSetOptions& options) {
+  std::string k, v;
+  if (auto early = CheckCacheSet(key, value, &k, &v)) return *early;
+  return cache_->Set(cache_scope_, k, v, options, scheduler_->UnixMillis());
 }
 
 CacheWriteResult Api::CacheDelete(const Value& key) {
+  if (key.is_too_large_string()) return CacheWriteResult::Failure(CacheError::kCacheKeyDoesNotExist);
   auto k = CacheKey(ApiMethod::kCacheDelete, key);
   if (!k) return CacheWriteResult::Failure(CacheError::kFailedToDeleteCacheRecord);
   return cache_->Delete(cache_scope_, *k, scheduler_->UnixMillis());
+}
+
+namespace {
+
+nlohmann::json RecordJson(const std::optional<CacheRecord>& record) {
+  if (!record) return nullptr;
+  return {{"value", record->value}, {"expires_at", record->expires_at}};
+}
+
+}  // namespace
+
+void Api::InvokeAsync(ApiMethod method, const std::vector<Value>& args,
+                      std::function<void(nlohmann::json)> done) {
+  auto arg = [&args](size_t i) { return i < args.size() ? args[i] : Value(); };
+  // A store may answer on its own thread: the result hops back to the scheduler's.
+  auto deliver = [scheduler = scheduler_, done](nlohmann::json result) {
+    scheduler->Post([done, result = std::move(result)]() mutable { done(std::move(result)); });
+  };
+  const int64_t now = scheduler_->UnixMillis();
+  switch (method) {
+    case ApiMethod::kCacheGet: {
+      if (arg(0).is_too_large_string()) return done(nullptr);
+      auto k = CacheKey(method, arg(0));
+      if (!k) return done(nullptr);
+      return cache_->GetAsync(cache_scope_, *k, now, [deliver](std::optional<CacheRecord> r) {
+        deliver(RecordJson(r));
+      });
+    }
+    case ApiMethod::kCacheSet: {
+      std::string k, v;
+      if (auto early = CheckCacheSet(arg(0), arg(1), &k, &v)) return done(early->ToJson());
+      return cache_->SetAsync(cache_scope_, k, v, CacheSetOptions{arg(2), arg(3)}, now,
+                              [deliver](CacheWriteResult r) { deliver(r.ToJson()); });
+    }
+    case ApiMethod::kCacheDelete: {
+      if (arg(0).is_too_large_string()) {
+        return done(CacheWriteResult::Failure(CacheError::kCacheKeyDoesNotExist).ToJson());
+      }
+      auto k = CacheKey(method, arg(0));
+      if (!k) {
+        return done(CacheWriteResult::Failure(CacheError::kFailedToDeleteCacheRecord).ToJson());
+      }
+      return cache_->DeleteAsync(cache_scope_, *k, now, [deliver](CacheWriteResult r) {
+        deliver(r.ToJson(/*with_record=*/false));
+      });
+    }
+    default:
+      return done(Invoke(method, args));
+  }
 }
 
 nlohmann::json Api::Invoke(ApiMethod method, const std::vector<Value>& args) {
@@ -239,11 +305,7 @@ nlohmann::json Api::Invoke(ApiMethod method, const std::vector<Value>& args) {
     case ApiMethod::kSetAppMetadata: SetAppMetadata(arg(0), arg(1)); break;
     case ApiMethod::kSetUserMetadata: SetUserMetadata(arg(0), arg(1)); break;
     case ApiMethod::kSetUserId: SetUserId(arg(0)); break;
-    case ApiMethod::kCacheGet: {
-      auto record = CacheGet(arg(0));
-      if (!record) return nullptr;
-      return {{"value", record->value}, {"expires_at", record->expires_at}};
-    }
+    case ApiMethod::kCacheGet: return RecordJson(CacheGet(arg(0)));
     case ApiMethod::kCacheSet:
       return CacheSet(arg(0), arg(1), CacheSetOptions{arg(2), arg(3)}).ToJson();
     case ApiMethod::kCacheDelete:

@@ -141,18 +141,28 @@ CacheWriteResult MemoryCache::Delete(const std::string& scope, const std::string
   return DeleteRecord(&scopes_[scope], key, now_ms);
 }
 
+bool EvictionDrillCache::Drill::Drop() {
+  std::lock_guard<std::mutex> lock(mu);
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng) < probability;
+}
+
 std::optional<CacheRecord> EvictionDrillCache::Get(const std::string& scope,
                                                    const std::string& key, int64_t now_ms) {
   auto record = inner_->Get(scope, key, now_ms);
-  if (!record) return record;
-  bool drop;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    drop = std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < probability_;
-  }
-  if (!drop) return record;
+  if (!record || !drill_->Drop()) return record;
   (void)inner_->Delete(scope, key, now_ms);  // gone for good, as an eviction is
   return std::nullopt;
+}
+
+void EvictionDrillCache::GetAsync(const std::string& scope, const std::string& key,
+                                  int64_t now_ms, GetDone done) {
+  inner_->GetAsync(scope, key, now_ms,
+                   [inner = inner_, drill = drill_, scope, key, now_ms,
+                    done = std::move(done)](std::optional<CacheRecord> record) {
+                     if (!record || !drill->Drop()) return done(std::move(record));
+                     inner->DeleteAsync(scope, key, now_ms, [](CacheWriteResult) {});
+                     done(std::nullopt);
+                   });
 }
 
 }  // namespace prereg

@@ -1,5 +1,9 @@
 #include "prereg/actions/value.h"
 
+#include <fmt/format.h>
+
+#include "prereg/actions/json.h"
+
 namespace prereg {
 
 std::string Value::Describe() const {
@@ -10,6 +14,14 @@ std::string Value::Describe() const {
     case Kind::kBigInt: return "a BigInt";
     case Kind::kNonFinite: return "a non-finite number";
     case Kind::kCycle: return "an object with a cycle";
+    case Kind::kTooLarge:
+      return fmt::format("{} of {} bytes{}", too_large_string_ ? "a string" : "a value", bytes_,
+                         too_large_string_ ? "" : " as JSON");
+    case Kind::kTooDeep:
+      return fmt::format("a value nested deeper than {} levels", JsonLimits{}.max_depth);
+    case Kind::kLoneSurrogate:
+      return "text with a lone UTF-16 surrogate (half a character, e.g. an emoji cut by "
+             "slice)";
     case Kind::kJson: break;
   }
   switch (json_.type()) {
@@ -19,6 +31,15 @@ std::string Value::Describe() const {
     case nlohmann::json::value_t::array: return "an array";
     case nlohmann::json::value_t::object: return "an object";
     default: return "a number";
+  }
+}
+
+std::string Value::Problem() const {
+  switch (kind_) {
+    case Kind::kTooLarge: return "too large to pass to the engine";
+    case Kind::kTooDeep: return "too deep to pass to the engine";
+    case Kind::kLoneSurrogate: return "not valid Unicode";
+    default: return "";
   }
 }
 

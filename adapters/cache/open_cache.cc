@@ -38,6 +38,7 @@ Result<std::shared_ptr<Cache>> OpenCache(const std::string& uri, CacheLog log) {
   CacheLimits limits;
   double evict = 0;
   uint64_t seed = 1;
+  int redis_timeout_ms = RedisOptions{}.timeout_ms;
   for (const auto& [name, value] : params) {
     bool ok = true;
     if (name == "max_key_bytes") ok = ParseNumber(value, &limits.max_key_bytes);
@@ -47,6 +48,7 @@ Result<std::shared_ptr<Cache>> OpenCache(const std::string& uri, CacheLog log) {
     else if (name == "default_ttl_ms") ok = ParseNumber(value, &limits.default_ttl_ms) && limits.default_ttl_ms > 0;
     else if (name == "max_ttl_ms") ok = ParseNumber(value, &limits.max_ttl_ms) && limits.max_ttl_ms > 0;
     else if (name == "seed") ok = ParseNumber(value, &seed);
+    else if (name == "timeout_ms") ok = ParseNumber(value, &redis_timeout_ms) && redis_timeout_ms > 0;
     else if (name == "evict") {
       char* end = nullptr;
       evict = std::strtod(value.c_str(), &end);
@@ -54,7 +56,7 @@ Result<std::shared_ptr<Cache>> OpenCache(const std::string& uri, CacheLog log) {
     } else {
       return Status::InvalidArgument(fmt::format(
           "--cache {}: unknown parameter \"{}\" (known: max_key_bytes, max_value_bytes, "
-          "max_total_bytes, max_entries, default_ttl_ms, max_ttl_ms, evict, seed)",
+          "max_total_bytes, max_entries, default_ttl_ms, max_ttl_ms, evict, seed, timeout_ms)",
           uri, name));
     }
     if (!ok) {
@@ -72,6 +74,7 @@ Result<std::shared_ptr<Cache>> OpenCache(const std::string& uri, CacheLog log) {
     store = std::make_shared<FileCache>(path, limits, log);
   } else if (base.rfind("redis://", 0) == 0) {
     RedisOptions options;
+    options.timeout_ms = redis_timeout_ms;
     std::string rest = base.substr(8);
     if (auto slash = rest.find('/'); slash != std::string::npos) {
       const std::string db = rest.substr(slash + 1);

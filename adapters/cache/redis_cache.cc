@@ -5,12 +5,14 @@
 // runs scripts atomically, so concurrent engine instances cannot together exceed the limits.
 // Key and value sizes and the expiry are computed here first (they need no shared state); an
 // expiry error is passed to the script, which reports it only after the size checks, keeping
-// SPEC §3.1's order.
+// SPEC §3.1's order. Every call runs on the store's own thread (see cache_stores.h).
 
 #include <hiredis/hiredis.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstring>
+#include <future>
 
 #include <fmt/format.h>
 
@@ -84,7 +86,76 @@ RedisCache::RedisCache(RedisOptions options, CacheLimits limits, CacheLog log)
                  std::move(log)) {}
 
 RedisCache::~RedisCache() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
   if (context_ != nullptr) redisFree(context_);
+}
+
+void RedisCache::Enqueue(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    tasks_.push_back(std::move(task));
+    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+  }
+  wake_.notify_one();
+}
+
+void RedisCache::Loop() {
+  for (;;) {
+    std::function<void()> task;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+      if (stopping_) return;
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
+    }
+    task();
+  }
+}
+
+std::optional<CacheRecord> RedisCache::Get(const std::string& scope, const std::string& key,
+                                           int64_t now_ms) {
+  std::promise<std::optional<CacheRecord>> result;
+  GetAsync(scope, key, now_ms, [&result](std::optional<CacheRecord> r) { result.set_value(std::move(r)); });
+  return result.get_future().get();
+}
+
+CacheWriteResult RedisCache::Set(const std::string& scope, const std::string& key,
+                                 const std::string& value, const CacheSetOptions& options,
+                                 int64_t now_ms) {
+  std::promise<CacheWriteResult> result;
+  SetAsync(scope, key, value, options, now_ms, [&result](CacheWriteResult r) { result.set_value(std::move(r)); });
+  return result.get_future().get();
+}
+
+CacheWriteResult RedisCache::Delete(const std::string& scope, const std::string& key,
+                                    int64_t now_ms) {
+  std::promise<CacheWriteResult> result;
+  DeleteAsync(scope, key, now_ms, [&result](CacheWriteResult r) { result.set_value(std::move(r)); });
+  return result.get_future().get();
+}
+
+void RedisCache::GetAsync(const std::string& scope, const std::string& key, int64_t now_ms,
+                          GetDone done) {
+  Enqueue([this, scope, key, now_ms, done = std::move(done)] { done(DoGet(scope, key, now_ms)); });
+}
+
+void RedisCache::SetAsync(const std::string& scope, const std::string& key,
+                          const std::string& value, const CacheSetOptions& options,
+                          int64_t now_ms, WriteDone done) {
+  Enqueue([this, scope, key, value, options, now_ms, done = std::move(done)] {
+    done(DoSet(scope, key, value, options, now_ms));
+  });
+}
+
+void RedisCache::DeleteAsync(const std::string& scope, const std::string& key, int64_t,
+                             WriteDone done) {
+  Enqueue([this, scope, key, done = std::move(done)] { done(DoDelete(scope, key)); });
 }
 
 bool RedisCache::Connect() {
@@ -113,7 +184,6 @@ bool RedisCache::Connect() {
 
 std::unique_ptr<RedisCache::Reply> RedisCache::Eval(const char* script, const std::string& scope,
                                                     const std::vector<std::string>& args) {
-  std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = WallMillis();
   if (context_ == nullptr) {
     if (now < retry_at_ms_) return nullptr;  // failing fast within an incident
@@ -147,21 +217,31 @@ std::unique_ptr<RedisCache::Reply> RedisCache::Eval(const char* script, const st
   return reply;
 }
 
-std::optional<CacheRecord> RedisCache::Get(const std::string& scope, const std::string& key,
-                                           int64_t now_ms) {
+std::optional<CacheRecord> RedisCache::DoGet(const std::string& scope, const std::string& key,
+                                             int64_t now_ms) {
   auto reply = Eval(kGetScript, scope, {fmt::format("prereg:{{{}}}:v:", scope), key});
   if (!reply) return std::nullopt;
   const redisReply* r = reply->reply;
+  // The record is read back from a store other processes share: its shape is checked, not trusted.
   if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) return std::nullopt;
-  CacheRecord record{std::string(r->element[0]->str, r->element[0]->len),
-                     std::stoll(std::string(r->element[1]->str, r->element[1]->len))};
+  const redisReply* value = r->element[0];
+  const redisReply* score = r->element[1];
+  if (value->type != REDIS_REPLY_STRING || score->type != REDIS_REPLY_STRING) return std::nullopt;
+  CacheRecord record{std::string(value->str, value->len), 0};
+  double expires_at = 0;  // a sorted-set score, e.g. "1767225600000"
+  auto [end, ec] = std::from_chars(score->str, score->str + score->len, expires_at);
+  if (ec != std::errc() || end != score->str + score->len || !(expires_at > 0) ||
+      expires_at > 9e15) {
+    return std::nullopt;
+  }
+  record.expires_at = static_cast<int64_t>(expires_at);
   if (record.expires_at <= now_ms) return std::nullopt;
   return record;
 }
 
-CacheWriteResult RedisCache::Set(const std::string& scope, const std::string& key,
-                                 const std::string& value, const CacheSetOptions& options,
-                                 int64_t now_ms) {
+CacheWriteResult RedisCache::DoSet(const std::string& scope, const std::string& key,
+                                   const std::string& value, const CacheSetOptions& options,
+                                   int64_t now_ms) {
   if (auto e = CheckEntrySize(key, value, limits_)) return CacheWriteResult::Failure(*e);
   auto expiry = ComputeExpiry(options, now_ms, limits_);
   const auto* error = std::get_if<CacheError>(&expiry);
@@ -178,8 +258,7 @@ CacheWriteResult RedisCache::Set(const std::string& scope, const std::string& ke
       ParseCacheError(status).value_or(CacheError::kFailedToSetCacheRecord));
 }
 
-CacheWriteResult RedisCache::Delete(const std::string& scope, const std::string& key,
-                                    int64_t /*now_ms*/) {
+CacheWriteResult RedisCache::DoDelete(const std::string& scope, const std::string& key) {
   auto reply = Eval(kDeleteScript, scope, {fmt::format("prereg:{{{}}}:v:", scope), key});
   if (!reply) return CacheWriteResult::Failure(CacheError::kFailedToDeleteCacheRecord);
   const std::string status(reply->reply->str ? reply->reply->str : "", reply->reply->len);

@@ -1,6 +1,8 @@
 // The Node worker pool (the processes themselves are in worker.cc). Workers run one job at a
-// time. `spares` processes wait, started, to take the place of a
-// worker that is killed or dies, so the next job does not wait for Node to boot.
+// time. `spares` processes wait, started, to take the place of a worker that is killed or dies,
+// so the next job does not wait for Node to boot. Jobs go to ready workers only, oldest first,
+// skipping those whose start_by has passed: their owners are about to abort them, and starting
+// one would only have it killed at its deadline.
 
 #include "prereg/adapters/node_pool.h"
 
@@ -14,7 +16,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 
+#include "prereg/actions/json.h"
 #include "prereg/adapters/asio_scheduler.h"
+#include "reply.h"
 #include "worker.h"
 
 namespace prereg::adapters {
@@ -25,6 +29,10 @@ namespace {
 
 constexpr int kMaxFailedStarts = 3;       // consecutive workers dying before ready: give up
 constexpr int kCheckTimeoutMs = 10000;    // loading a script at flow load time
+// A job is not started with less of its budget left than this: it would almost surely be killed
+// at its deadline, and sign-ups queued together have deadlines microseconds apart, so each kill
+// would hand the replacement worker the next doomed job.
+constexpr auto kMinTimeToStart = std::chrono::milliseconds(10);
 
 std::string DefaultRunnerPath() {
   if (const char* env = std::getenv("PREREG_RUNNER_JS"); env && *env) return env;
@@ -32,10 +40,6 @@ std::string DefaultRunnerPath() {
 }
 
 }  // namespace
-
-// ---------------------------------------------------------------------------------------------
-
-// ---------------------------------------------------------------------------------------------
 
 NodePool::NodePool(asio::io_context& io, PoolOptions options)
     : io_(io), options_(std::move(options)) {
@@ -63,33 +67,40 @@ Status NodePool::Start() {
 }
 
 Status NodePool::SpawnInto(std::vector<std::shared_ptr<Worker>>* list) {
-  auto worker = std::make_shared<NodeWorker>(io_);
+  auto worker = std::make_shared<NodeWorker>(io_, options_.max_reply_bytes);
   if (Status s = worker->Spawn(options_); !s.ok()) return s;
   worker->Begin([this](const auto& w, const auto& msg) { OnMessage(w, msg); },
                 [this](const auto& w, const auto& why) { OnExit(w, why); },
+                [this](const auto& w, const auto& why) { OnViolation(w, why); },
                 options_.max_old_space_mb);
   list->push_back(std::move(worker));
   return Status::OK();
 }
 
-uint64_t NodePool::Submit(std::string request, JobCallbacks callbacks) {
+uint64_t NodePool::Submit(std::string request, JobCallbacks callbacks,
+                          std::optional<Clock::time_point> start_by) {
   const uint64_t id = next_job_++;
   if (shut_down_ || (workers_.empty() && failed_starts_ >= kMaxFailedStarts)) {
     auto fail = std::move(callbacks.on_failure);
     asio::post(io_, [fail] { fail("no Node worker is available", true); });
     return id;
   }
-  queue_.push_back(Job{id, std::move(request), std::move(callbacks)});
+  queue_.push_back(Job{id, std::move(request), std::move(callbacks), start_by});
   Dispatch();
   return id;
 }
 
 void NodePool::Dispatch() {
+  const auto start_limit = Clock::now() + kMinTimeToStart;
   for (auto& worker : workers_) {
     if (queue_.empty()) return;
-    if (worker->job != 0) continue;
-    Job job = std::move(queue_.front());
-    queue_.pop_front();
+    if (worker->job != 0 || !worker->ready) continue;
+    auto next = std::find_if(queue_.begin(), queue_.end(), [start_limit](const Job& j) {
+      return !j.start_by || *j.start_by > start_limit;
+    });
+    if (next == queue_.end()) return;
+    Job job = std::move(*next);
+    queue_.erase(next);
     worker->job = job.id;
     // {"id":N, ...the request's members...}
     std::string line = fmt::format("{{\"id\":{}", job.id);
@@ -98,7 +109,9 @@ void NodePool::Dispatch() {
     line += '\n';
     worker->Send(std::move(line));
     running_.emplace(job.id, worker);
+    auto on_start = std::move(job.callbacks.on_start);
     jobs_.emplace(job.id, std::move(job.callbacks));
+    if (on_start) on_start();
   }
 }
 
@@ -118,22 +131,28 @@ void NodePool::Abort(uint64_t job) {
   Replace(worker);
 }
 
-void NodePool::OnMessage(const std::shared_ptr<Worker>& worker, const nlohmann::json& msg) {
-  const auto type = msg.value("t", "");
+void NodePool::OnMessage(const std::shared_ptr<Worker>& worker, const WorkerMessage& msg) {
+  const auto& type = msg.type;
   if (type == "ready") {
+    if (worker->ready) return;
     worker->ready = true;
     failed_starts_ = 0;
-    return;
+    return Dispatch();
   }
-  if (worker->job == 0 || msg.value("id", uint64_t{0}) != worker->job) return;
+  if (worker->job == 0 || msg.id != worker->job) return;
   auto callbacks = jobs_.find(worker->job);
   if (callbacks == jobs_.end()) return;
   if (type == "sync") {
-    nlohmann::json result = callbacks->second.on_sync ? callbacks->second.on_sync(msg) : nullptr;
-    worker->Answer(nlohmann::json{{"r", result}}.dump(-1, ' ', false,
-                                                       nlohmann::json::error_handler_t::replace) +
-                   "\n");
-    return;
+    // The worker blocks until answered; the answer may come later (a cache store on a network),
+    // and is dropped if the job has ended or the worker has gone by then.
+    std::weak_ptr<Worker> weak = worker;
+    JobCallbacks::Answer answer = [weak, job = msg.id](nlohmann::json result) {
+      auto w = weak.lock();
+      if (!w || w->job != job || w->killed()) return;
+      w->Answer(DumpJson(nlohmann::json{{"r", std::move(result)}}) + "\n");
+    };
+    if (!callbacks->second.on_sync) return answer(nullptr);
+    return callbacks->second.on_sync(msg.body, std::move(answer));
   }
   if (type == "done" || type == "loaded") {
     auto on_done = std::move(callbacks->second.on_done);
@@ -141,8 +160,21 @@ void NodePool::OnMessage(const std::shared_ptr<Worker>& worker, const nlohmann::
     running_.erase(worker->job);
     worker->job = 0;
     Dispatch();
-    if (on_done) on_done(msg);
+    if (on_done) on_done(msg.body);
   }
+}
+
+void NodePool::OnViolation(const std::shared_ptr<Worker>& worker, const std::string& why) {
+  const uint64_t job = worker->job;
+  worker->job = 0;
+  Replace(worker);  // it has been killed; its exit is collected without another replacement
+  if (job == 0) return;
+  running_.erase(job);
+  auto it = jobs_.find(job);
+  if (it == jobs_.end()) return;
+  auto on_failure = std::move(it->second.on_failure);
+  jobs_.erase(it);
+  if (on_failure) on_failure(why + "; the worker was replaced", false);
 }
 
 void NodePool::OnExit(const std::shared_ptr<Worker>& worker, const std::string& why) {
@@ -220,15 +252,14 @@ void NodePool::CheckScriptAsync(const std::string& script, uint64_t generation,
     fn(std::move(r));
   };
   const uint64_t job = Submit(
-      nlohmann::json{{"t", "load"}, {"script", script}, {"gen", generation}}.dump(
-          -1, ' ', false, nlohmann::json::error_handler_t::replace),
-      JobCallbacks{nullptr,
+      DumpJson(nlohmann::json{{"t", "load"}, {"script", script}, {"gen", generation}}),
+      JobCallbacks{nullptr, nullptr,
                    [complete](const nlohmann::json& msg) {
-                     if (msg.contains("error")) {
-                       complete(Status::ScriptError(msg.value("error", "")));
+                     if (MemberOf(msg, "error").is_string()) {
+                       complete(Status::ScriptError(StringMember(msg, "error")));
                      } else {
-                       complete(msg.value("kind", "") == "hook" ? StepKind::kHook
-                                                                : StepKind::kAction);
+                       complete(StringMember(msg, "kind") == "hook" ? StepKind::kHook
+                                                                     : StepKind::kAction);
                      }
                    },
                    [complete, script](const std::string& why, bool) {

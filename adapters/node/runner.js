@@ -9,13 +9,19 @@
 //   fd 3          worker -> engine   {t:'ready', pid, node}
 //                                    {t:'loaded', id, kind} | {t:'loaded', id, error}
 //                                    {t:'sync', id, calls, call}     (then blocks on fd 4)
-//                                    {t:'done', id, calls, end:{kind:'returned'|'threw', message}}
+//                                    {t:'done', id, calls, end:{kind:'returned'|'threw', message},
+//                                     overflow?: true}
 //                                    {t:'exit', code}
 //   fd 4          engine -> worker   {r: <result of the synchronous call>}
 // `calls` is the ordered list of what the script did since the last report:
 //   {m:'access.deny'|'user.setAppMetadata'|..., a:[arg, ...]}, {m:'log', line},
 //   {m:'cb', e:<cb error description>, r:<response>}, {m:'throw', message}.
-// An argument is {j: <JSON>} or {k: 'undefined'|'function'|'symbol'|'bigint'|'nonfinite'|'cycle'}.
+// An argument is {j: <JSON>} or {k: 'undefined'|'function'|'symbol'|'bigint'|'nonfinite'|'cycle'|
+// 'deep'|'surrogate'} or {k: 'large', bytes, string}: values over the engine's limits for one value
+// (--max-value-bytes, --max-depth) are described, not sent, so a 100 MB value costs its size once.
+// Every string sent is well-formed Unicode (a lone surrogate in a log line becomes U+FFFD), so
+// every line parses. `overflow` says the execution recorded more than --max-report-bytes of calls
+// and log lines; the calls past that were dropped, and the engine fails the step.
 
 const fs = require('fs');
 const path = require('path');
@@ -30,6 +36,17 @@ const SYNC_FD = 4;
 const SPIN_US = Number((process.argv.find((a) => a.startsWith('--spin-us=')) || '=100').split('=')[1]);
 // Console output per execution; past it lines are dropped here, and the engine adds the marker.
 const MAX_LOG_BYTES = 256 * 1024;
+// Limits the engine sets (adapters/node: PoolOptions): one value, its nesting, one report.
+function numberArg(name, fallback) {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+  const n = arg ? Number(arg.slice(name.length + 3)) : NaN;
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}
+const MAX_VALUE_BYTES = numberArg('max-value-bytes', 256 * 1024);
+const MAX_DEPTH = numberArg('max-depth', 128);
+const MAX_REPORT_BYTES = numberArg('max-report-bytes', 512 * 1024);
+// Error descriptions (a throw, a load error) are cut to this many characters.
+const MAX_MESSAGE_CHARS = 4096;
 
 // ---------------------------------------------------------------------------------------------
 // Output to the engine.
@@ -70,6 +87,46 @@ function readSyncLine() {
 // ---------------------------------------------------------------------------------------------
 // Values as the engine needs them.
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+
+// `s` with every lone surrogate replaced by U+FFFD, for text the engine only shows (logs, errors).
+function wellFormed(s) {
+  return LONE_SURROGATE.test(s) ? s.replace(LONE_SURROGATES, '\uFFFD') : s;
+}
+
+// The deepest nesting in JSON.stringify's output, and whether it holds a lone surrogate: the
+// well-formed JSON.stringify writes those, and only those, as \uD800-\uDFFF escapes.
+function inspectJson(text) {
+  let depth = 0, deepest = 0, lone = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {  // a string: skip to its closing quote
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x22) break;
+        if (d !== 0x5c) continue;
+        if (text.charCodeAt(i + 1) === 0x75) {  // \uXXXX
+          const unit = parseInt(text.substr(i + 2, 4), 16);
+          if (unit >= 0xd800 && unit <= 0xdfff) lone = true;
+        }
+        i++;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > deepest) deepest = depth;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return {depth: deepest, lone};
+}
+
+function tooLarge(text, isString) {
+  if (text.length <= MAX_VALUE_BYTES / 3) return null;  // UTF-8 takes at most 3 bytes a unit
+  const bytes = Buffer.byteLength(text);
+  return bytes > MAX_VALUE_BYTES ? {k: 'large', bytes, string: isString} : null;
+}
+
 function encode(v) {
   switch (typeof v) {
     case 'undefined': return {k: 'undefined'};
@@ -77,17 +134,25 @@ function encode(v) {
     case 'symbol': return {k: 'symbol'};
     case 'bigint': return {k: 'bigint'};
     case 'number': return Number.isFinite(v) ? {j: v} : {k: 'nonfinite'};
-    case 'string':
     case 'boolean': return {j: v};
+    case 'string':
+      return tooLarge(v, true) || (LONE_SURROGATE.test(v) ? {k: 'surrogate'} : {j: v});
     default: break;
   }
   if (v === null) return {j: null};
+  let text;
   try {
-    const text = JSON.stringify(v);  // toJSON, Dates, dropped undefined members: as Auth0 does
-    return text === undefined ? {k: 'undefined'} : {j: JSON.parse(text)};
+    text = JSON.stringify(v);  // toJSON, Dates, dropped undefined members: as Auth0 does
   } catch (e) {
     return /BigInt/i.test(String(e && e.message)) ? {k: 'bigint'} : {k: 'cycle'};
   }
+  if (text === undefined) return {k: 'undefined'};
+  const large = tooLarge(text, text.charCodeAt(0) === 0x22);  // a Date's toJSON gives a string
+  if (large) return large;
+  const {depth, lone} = inspectJson(text);
+  if (depth > MAX_DEPTH) return {k: 'deep'};
+  if (lone) return {k: 'surrogate'};
+  return {j: JSON.parse(text)};
 }
 
 function safeString(x) {
@@ -111,12 +176,22 @@ function locate(e, script) {
   return '';
 }
 
+// Text for the engine to show: well-formed, and cut to MAX_MESSAGE_CHARS.
+function shortText(s) {
+  const cut = s.length > MAX_MESSAGE_CHARS ? s.slice(0, MAX_MESSAGE_CHARS) + '... (cut)' : s;
+  return wellFormed(cut);
+}
+
 function describeError(e, script) {
-  if (e instanceof Error || (e && typeof e === 'object' && 'message' in e)) {
-    const name = e.name || 'Error';
-    return `${name}: ${safeString(e.message)}${locate(e, script)}`;
+  try {
+    if (e instanceof Error || (e && typeof e === 'object' && 'message' in e)) {
+      const name = e.name || 'Error';
+      return shortText(`${safeString(name)}: ${safeString(e.message)}${locate(e, script)}`);
+    }
+    return shortText(`threw ${typeof e === 'string' ? JSON.stringify(e) : safeString(e)}`);
+  } catch (err) {  // a getter that throws, say
+    return 'threw a value that cannot be described';
   }
-  return `threw ${typeof e === 'string' ? JSON.stringify(e) : safeString(e)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,9 +215,9 @@ function describeCbError(err) {
   } else {
     message = err.message ? safeString(err.message) : safeString(err);
   }
-  const out = {t: true, pur, message};
+  const out = {t: true, pur, message: wellFormed(message)};
   if (pur && err.friendlyMessage !== undefined && err.friendlyMessage !== null) {
-    out.friendly = safeString(err.friendlyMessage);
+    out.friendly = wellFormed(safeString(err.friendlyMessage));
   }
   return out;
 }
@@ -221,8 +296,26 @@ let current = null;
 function report(ex, msg) {
   msg.id = ex.id;
   msg.calls = ex.calls;
+  if (ex.overflow) msg.overflow = true;
   ex.calls = [];
+  ex.reportBytes = 0;
   send(msg);
+}
+
+// Records one call of about `bytes` bytes, unless the report is full: then it and every later call
+// of the execution are dropped, and the report says so.
+function push(ex, call, bytes) {
+  if (ex.done || ex.overflow) return;
+  ex.reportBytes += bytes + 32;
+  if (ex.reportBytes > MAX_REPORT_BYTES) {
+    ex.overflow = true;
+    return;
+  }
+  ex.calls.push(call);
+}
+
+function argBytes(a) {
+  return a.j === undefined ? 32 : typeof a.j === 'string' ? a.j.length * 3 : JSON.stringify(a.j).length;
 }
 
 function finish(ex, end) {
@@ -234,13 +327,14 @@ function finish(ex, end) {
 }
 
 function record(ex, method, args) {
-  if (!ex.done) ex.calls.push({m: method, a: Array.from(args, encode)});
+  if (ex.done || ex.overflow) return;
+  const a = Array.from(args, encode);
+  push(ex, {m: method, a}, a.reduce((n, x) => n + argBytes(x), 0));
 }
 
 function syncCall(ex, method, args) {
   if (ex.done) return undefined;
-  ex.calls.push({m: method, a: args.map(encode)});
-  const call = ex.calls.pop();
+  const call = {m: method, a: args.map(encode)};
   report(ex, {t: 'sync', call});
   const answer = readSyncLine();
   return answer.r === null ? undefined : answer.r;
@@ -267,15 +361,19 @@ function makeApi(ex) {
   return api;
 }
 
-function log(line) {
+function log(text) {
   const ex = current;
   if (!ex || ex.done) {
-    process.stderr.write(line + '\n');
+    process.stderr.write(text + '\n');
     return;
   }
-  if (ex.logBytes > MAX_LOG_BYTES) return;
-  ex.logBytes += Buffer.byteLength(line);
-  ex.calls.push({m: 'log', line});
+  // Send at most one byte past the budget: the engine cuts the line and adds the marker.
+  const room = MAX_LOG_BYTES - ex.logBytes;
+  if (room < 0) return;
+  const line = wellFormed(text.length > room + 1 ? text.slice(0, room + 1) : text);
+  const bytes = Buffer.byteLength(line);
+  ex.logBytes += bytes;
+  push(ex, {m: 'log', line}, bytes);
 }
 
 for (const m of ['log', 'info', 'warn', 'error', 'debug', 'trace']) {
@@ -295,7 +393,8 @@ async function runAction(ex, fn, event) {
 
 function hookThrew(ex, e) {
   if (ex.done) return;
-  ex.calls.push({m: 'throw', message: describeError(e, ex.script)});
+  const message = describeError(e, ex.script);
+  push(ex, {m: 'throw', message}, message.length);
   if (!ex.called) finish(ex, {kind: 'threw', message: describeError(e, ex.script)});
 }
 
@@ -303,7 +402,10 @@ function runHook(ex, fn, user, context) {
   globalThis.PreUserRegistrationError = PreUserRegistrationError;
   const cb = (err, response) => {
     if (ex.done) return;
-    ex.calls.push({m: 'cb', e: describeCbError(err), r: encode(response)});
+    const e = describeCbError(err);
+    const r = encode(response);
+    push(ex, {m: 'cb', e, r}, argBytes(r) + (e.message || '').length * 3 +
+        (e.friendly || '').length * 3);
     if (!ex.called) {
       ex.called = true;
       // Report after the current turn, so that what the Hook does right after cb is seen too.
@@ -319,7 +421,8 @@ function runHook(ex, fn, user, context) {
 }
 
 function execute(msg) {
-  const ex = {id: msg.id, script: msg.script, calls: [], logBytes: 0, done: false, called: false};
+  const ex = {id: msg.id, script: msg.script, calls: [], logBytes: 0, reportBytes: 0,
+              overflow: false, done: false, called: false};
   const entry = load(msg.script, msg.gen);
   if (entry.error) return finish(ex, {kind: 'threw', message: entry.error});
   if (entry.kind !== msg.kind) {
@@ -339,7 +442,8 @@ function escaped(what, e) {
     return;
   }
   if (ex.called) {  // a Hook that already called cb: logged and ignored
-    ex.calls.push({m: 'throw', message: `${what}: ${describeError(e, ex.script)}`});
+    const message = `${what}: ${describeError(e, ex.script)}`;
+    push(ex, {m: 'throw', message}, message.length);
     return;
   }
   finish(ex, {kind: 'threw', message: `${what}: ${describeError(e, ex.script)}`});

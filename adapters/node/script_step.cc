@@ -2,9 +2,14 @@
 
 #include "prereg/adapters/script_step.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include <fmt/format.h>
 
+#include "prereg/actions/json.h"
 #include "prereg/hooks/hook.h"
+#include "reply.h"
 
 namespace prereg::adapters {
 
@@ -15,61 +20,7 @@ using json = nlohmann::json;
 constexpr const char* kActionPending =
     "the Action had not finished (a long loop, or a promise that never settles)";
 
-std::vector<Value> DecodeArgs(const json& call) {
-  std::vector<Value> args;
-  auto it = call.find("a");
-  if (it == call.end() || !it->is_array()) return args;
-  for (const auto& a : *it) args.push_back(DecodeValue(a));
-  return args;
-}
-
-hooks::CallbackArgs DecodeCallback(const json& call) {
-  hooks::CallbackArgs args;
-  const auto& e = call.contains("e") ? call["e"] : json::object();
-  if (e.value("t", false)) {
-    args.error.truthy = true;
-    args.error.is_pre_user_registration_error = e.value("pur", false);
-    args.error.message = e.value("message", "");
-    if (e.contains("friendly") && e["friendly"].is_string()) {
-      args.error.friendly_message = e["friendly"].get<std::string>();
-    }
-  }
-  args.response = call.contains("r") ? DecodeValue(call["r"]) : Value();
-  return args;
-}
-
-// Applies the calls a script made, in order. Returns the result of the last API call.
-json ApplyCalls(const json& calls, StepRun& run, hooks::CallbackGate* gate) {
-  json last;
-  if (!calls.is_array()) return last;
-  for (const auto& call : calls) {
-    const auto m = call.value("m", "");
-    if (m == "log") {
-      run.api().Log(call.value("line", ""));
-    } else if (m == "cb" && gate != nullptr) {
-      gate->OnCallback(DecodeCallback(call));
-    } else if (m == "throw" && gate != nullptr) {
-      gate->OnThrow(call.value("message", ""));
-    } else if (auto method = ParseApiMethod(m)) {
-      last = run.api().Invoke(*method, DecodeArgs(call));
-    }
-  }
-  return last;
-}
-
 }  // namespace
-
-Value DecodeValue(const json& wire) {
-  if (!wire.is_object()) return Value();
-  if (auto j = wire.find("j"); j != wire.end()) return Value(*j);
-  const auto kind = wire.value("k", "undefined");
-  if (kind == "function") return Value::OfKind(Value::Kind::kFunction);
-  if (kind == "symbol") return Value::OfKind(Value::Kind::kSymbol);
-  if (kind == "bigint") return Value::OfKind(Value::Kind::kBigInt);
-  if (kind == "nonfinite") return Value::OfKind(Value::Kind::kNonFinite);
-  if (kind == "cycle") return Value::OfKind(Value::Kind::kCycle);
-  return Value();
-}
 
 void ScriptStep::Start(std::shared_ptr<StepRun> run) {
   json request = {{"t", "exec"}, {"script", script_}, {"gen", generation_}, {"kind", StepKindName(kind_)}};
@@ -81,28 +32,50 @@ void ScriptStep::Start(std::shared_ptr<StepRun> run) {
   } else {
     run->set_waiting_on(kActionPending);
   }
-  std::string text = request.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string text = DumpJson(request);
   if (kind_ == StepKind::kAction) {  // the event is serialised in place, not copied first
     text.pop_back();
     text += ",\"event\":";
-    text += run->event().dump(-1, ' ', false, json::error_handler_t::replace);
+    text += DumpJson(run->event());
     text += '}';
   }
   auto jobs = jobs_;
   const StepRun* key = run.get();
+  auto started = std::make_shared<bool>(false);
+  const std::string overflow = fmt::format(
+      "the step made more API calls and console output than one report to the engine may hold "
+      "({} bytes); the calls after that were dropped",
+      pool_->options().max_reply_bytes / 2);
   JobCallbacks callbacks;
-  callbacks.on_sync = [run, gate](const json& msg) -> json {
-    if (run->ended()) return nullptr;
-    ApplyCalls(msg.value("calls", json::array()), *run, gate.get());
-    return ApplyCalls(json::array({msg.value("call", json::object())}), *run, gate.get());
+  callbacks.on_start = [run, started] {
+    *started = true;
+    run->MarkStarted();
   };
-  callbacks.on_done = [run, gate, jobs, key](const json& msg) {
+  callbacks.on_sync = [run, gate, overflow](const json& msg, JobCallbacks::Answer answer) {
+    if (run->ended()) return answer(nullptr);
+    if (MemberOf(msg, "overflow").is_boolean()) {
+      run->Finish(StepEnd::Threw(overflow));
+      return answer(nullptr);
+    }
+    ApplyCalls(MemberOf(msg, "calls"), *run, gate.get());
+    const json& call = MemberOf(msg, "call");
+    const auto method = ParseApiMethod(StringMember(call, "m"));
+    if (!method) return answer(nullptr);
+    std::vector<Value> args;
+    for (const auto& a : MemberOf(call, "a").is_array() ? MemberOf(call, "a") : json::array()) {
+      args.push_back(DecodeValue(a));
+    }
+    // A cache store may answer later; the worker waits for it, the event loop does not.
+    run->api().InvokeAsync(*method, args, std::move(answer));
+  };
+  callbacks.on_done = [run, gate, jobs, key, overflow](const json& msg) {
     jobs->erase(key);
     if (run->ended()) return;
-    ApplyCalls(msg.value("calls", json::array()), *run, gate.get());
-    const auto end = msg.value("end", json::object());
-    const bool threw = end.value("kind", "") == "threw";
-    const auto message = end.value("message", "");
+    if (MemberOf(msg, "overflow").is_boolean()) return run->Finish(StepEnd::Threw(overflow));
+    ApplyCalls(MemberOf(msg, "calls"), *run, gate.get());
+    const json& end = MemberOf(msg, "end");
+    const bool threw = StringMember(end, "kind") == "threw";
+    const auto message = StringMember(end, "message");
     if (gate) {
       // A Hook ends with its first cb or throw, which ApplyCalls gave the gate; a load error
       // reported at execution time reaches it here.
@@ -117,7 +90,13 @@ void ScriptStep::Start(std::shared_ptr<StepRun> run) {
     jobs->erase(key);
     run->Finish(platform ? StepEnd::PlatformError(message) : StepEnd::Threw(message));
   };
-  (*jobs)[key] = pool_->Submit(std::move(text), std::move(callbacks));
+  // The job need not start after the flow's budget has ended: it would only be killed.
+  auto& scheduler = run->scheduler();
+  const auto start_by =
+      NodePool::Clock::now() +
+      std::chrono::microseconds(std::max<int64_t>(0, run->flow_deadline_us() - scheduler.NowMicros()));
+  (*jobs)[key] = pool_->Submit(std::move(text), std::move(callbacks), start_by);
+  if (!*started) run->MarkQueued("a Node worker");
 }
 
 void ScriptStep::Cancel(const std::shared_ptr<StepRun>& run) {

@@ -14,6 +14,8 @@
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
 
+#include "prereg/actions/json.h"
+
 extern char** environ;
 
 namespace prereg::adapters {
@@ -92,6 +94,11 @@ Status NodeWorker::Spawn(const PoolOptions& options) {
   }
   args.push_back(options.runner_path);
   args.push_back(fmt::format("--spin-us={}", options.spin_us));
+  // The runner describes values over these instead of sending them, and reports calls in batches
+  // well under the line limit.
+  args.push_back(fmt::format("--max-value-bytes={}", options.max_value_bytes));
+  args.push_back(fmt::format("--max-depth={}", JsonLimits{}.max_depth));
+  args.push_back(fmt::format("--max-report-bytes={}", options.max_reply_bytes / 2));
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -111,12 +118,15 @@ Status NodeWorker::Spawn(const PoolOptions& options) {
   replies_.assign(rep[0]);
   output_.assign(out[0]);
   sync_fd_ = sync[1];
+  ::fcntl(sync_fd_, F_SETFL, ::fcntl(sync_fd_, F_GETFL) | O_NONBLOCK);
   return Status::OK();
 }
 
-void NodeWorker::Begin(MessageFn on_message, ExitFn on_exit, int max_old_space_mb) {
+void NodeWorker::Begin(MessageFn on_message, ExitFn on_exit, ExitFn on_violation,
+                       int max_old_space_mb) {
   on_message_ = std::move(on_message);
   on_exit_ = std::move(on_exit);
+  on_violation_ = std::move(on_violation);
   max_old_space_mb_ = max_old_space_mb;
   ReadReply();
   ReadOutput();
@@ -132,6 +142,10 @@ void NodeWorker::Answer(const std::string& line) {
   while (off < line.size()) {
     ssize_t n = ::write(sync_fd_, line.data() + off, line.size() - off);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      return Violation("the worker did not read its answers to api.cache calls (something other "
+                       "than the runner wrote a synchronous request on file descriptor 3)");
+    }
     if (n <= 0) return;  // the worker is gone; its exit will be reported
     off += static_cast<size_t>(n);
   }
@@ -157,22 +171,47 @@ void NodeWorker::WriteNext() {
 
 void NodeWorker::ReadReply() {
   auto self = shared_from_this();
-  asio::async_read_until(replies_, reply_buf_, '\n',
-                         [self](const boost::system::error_code& ec, size_t n) {
-                           if (ec) return self->Reap(0);
-                           std::string line(asio::buffers_begin(self->reply_buf_.data()),
-                                            asio::buffers_begin(self->reply_buf_.data()) +
-                                                static_cast<std::ptrdiff_t>(n));
-                           self->reply_buf_.consume(n);
-                           auto msg = nlohmann::json::parse(line, nullptr, false);
-                           if (!msg.is_discarded()) {
-                             if (msg.value("t", "") == "exit") {
-                               self->reported_code_ = msg.value("code", 0);
-                             }
-                             self->on_message_(self, msg);
-                           }
-                           if (!self->reaped_) self->ReadReply();
-                         });
+  asio::async_read_until(
+      replies_, reply_buf_, '\n', [self](const boost::system::error_code& ec, size_t n) {
+        // After a violation the worker is being killed: what it still wrote is dropped, and the
+        // channel is read to its end so that the exit is collected.
+        if (ec == asio::error::not_found) {  // the buffer is full and holds no newline
+          self->Violation(fmt::format(
+              "the worker wrote a line of more than {} bytes on its reply channel (a report too "
+              "large to send, or something other than the runner writing to file descriptor 3)",
+              self->max_reply_bytes_));
+          self->reply_buf_.consume(self->reply_buf_.size());
+          return self->ReadReply();
+        }
+        if (ec) return self->Reap(0);
+        if (self->violated_) {
+          self->reply_buf_.consume(n);
+          return self->ReadReply();
+        }
+        const auto* data = static_cast<const char*>(self->reply_buf_.data().data());
+        auto msg = ParseWorkerMessage(std::string_view(data, n - 1));  // without the newline
+        self->reply_buf_.consume(n);
+        if (!msg.ok()) {
+          self->Violation(fmt::format(
+              "the worker wrote something other than a message on its reply channel: {}",
+              msg.status().message()));
+          return self->ReadReply();
+        }
+        if (msg.value().type == "exit") {
+          const auto& code = MemberOf(msg.value().body, "code");
+          self->reported_code_ = code.is_number_integer() ? code.get<int>() : 0;
+        }
+        if (self->on_message_) self->on_message_(self, msg.value());
+        if (!self->reaped_ && !self->violated_) self->ReadReply();
+      });
+}
+
+void NodeWorker::Violation(const std::string& why) {
+  if (violated_) return;
+  violated_ = true;
+  Kill();
+  auto on_violation = std::move(on_violation_);
+  if (on_violation) on_violation(shared_from_this(), why);
 }
 
 void NodeWorker::ReadOutput() {

@@ -1,8 +1,11 @@
 // Internal to the Node pool: one `node runner.js` process and its four pipes.
 //   fd 0      <- requests (async writes from the engine)
 //   fd 1, 2   -> captured output (a script's stdout cannot reach the protocol)
-//   fd 3      -> replies and synchronous requests, one JSON document per line
-//   fd 4      <- answers to synchronous requests, written while the worker blocks on them
+//   fd 3      -> replies and synchronous requests, one JSON document per line, at most
+//                max_reply_bytes each; a longer line or one ParseWorkerMessage refuses is a
+//                protocol violation: the worker is killed and its owner told why
+//   fd 4      <- answers to synchronous requests, written while the worker blocks on them; it is
+//                non-blocking, so a worker that does not read its answers cannot stall the engine
 // Use on the event loop's thread.
 
 #ifndef PREREG_ADAPTERS_NODE_WORKER_H_
@@ -24,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "prereg/adapters/node_pool.h"
+#include "reply.h"
 
 namespace prereg::adapters {
 
@@ -31,22 +35,25 @@ namespace asio = boost::asio;
 
 class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
  public:
-  using MessageFn = std::function<void(const std::shared_ptr<NodeWorker>&, const nlohmann::json&)>;
+  using MessageFn = std::function<void(const std::shared_ptr<NodeWorker>&, const WorkerMessage&)>;
   using ExitFn = std::function<void(const std::shared_ptr<NodeWorker>&, const std::string&)>;
 
-  explicit NodeWorker(asio::io_context& io)
-      : stdin_(io), replies_(io), output_(io), reap_timer_(io) {}
+  NodeWorker(asio::io_context& io, size_t max_reply_bytes)
+      : stdin_(io), replies_(io), output_(io), reap_timer_(io), reply_buf_(max_reply_bytes + 1),
+        max_reply_bytes_(max_reply_bytes) {}
   ~NodeWorker() {
     if (sync_fd_ >= 0) ::close(sync_fd_);
   }
 
   Status Spawn(const PoolOptions& options);
 
-  void Begin(MessageFn on_message, ExitFn on_exit, int max_old_space_mb);
+  // `on_violation` hears a protocol violation once, after the worker was killed.
+  void Begin(MessageFn on_message, ExitFn on_exit, ExitFn on_violation, int max_old_space_mb);
 
   void Send(std::string line);
 
-  // Answers a synchronous request; the worker is blocked reading fd 4.
+  // Answers a synchronous request; the worker is blocked reading fd 4. A worker that has not
+  // left room for the answer is not waiting for one: a protocol violation.
   void Answer(const std::string& line);
 
   void Kill();
@@ -60,6 +67,7 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
   void WriteNext();
 
   void ReadReply();
+  void Violation(const std::string& why);
 
   void ReadOutput();
 
@@ -78,10 +86,13 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
   int max_old_space_mb_ = 0;
   std::deque<std::string> writes_;
   asio::streambuf reply_buf_;
+  const size_t max_reply_bytes_;
+  bool violated_ = false;
   std::array<char, 4096> output_chunk_{};
   std::string output_tail_;
   MessageFn on_message_;
   ExitFn on_exit_;
+  ExitFn on_violation_;
 };
 
 }  // namespace prereg::adapters

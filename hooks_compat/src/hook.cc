@@ -139,6 +139,12 @@ void ApplyCallback(const CallbackArgs& args, Api& api) {
     }
     return;
   }
+  if (args.response.is_unreadable()) {
+    api.RejectCall("cb(null, response)",
+                   fmt::format("the response is {}: {}", args.response.Describe(),
+                               args.response.Problem()));
+    return;
+  }
   if (!args.response.is_json()) return;
   const auto& user = Member(args.response.json(), "user");
   if (!user.is_object()) return;

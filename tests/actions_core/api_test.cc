@@ -234,5 +234,100 @@ TEST_CASE("LogBudget: past the cap an entry is cut, a marker added and later ent
   CHECK(budget.truncated());
 }
 
+TEST_CASE("Api: values too large, too deep or not valid Unicode are invalid calls naming why",
+          "[actions_core][api]") {
+  const struct {
+    Value value;
+    std::string rule;
+  } cases[] = {
+      {Value::TooLarge(104857600, true),
+       "the value is a string of 104857600 bytes: too large to pass to the engine"},
+      {Value::TooLarge(300000, false),
+       "the value is a value of 300000 bytes as JSON: too large to pass to the engine"},
+      {Value::OfKind(Value::Kind::kTooDeep),
+       "the value is a value nested deeper than 128 levels: too deep to pass to the engine"},
+      {Value::OfKind(Value::Kind::kLoneSurrogate),
+       "the value is text with a lone UTF-16 surrogate (half a character, e.g. an emoji cut by "
+       "slice): not valid Unicode"},
+  };
+  for (const auto& c : cases) {
+    ApiFixture f;
+    f.api.SetUserMetadata("name", c.value);
+    REQUIRE(f.api.effects().invalid_call);
+    CHECK(*f.api.effects().invalid_call == "api.user.setUserMetadata(\"name\", …): " + c.rule);
+    CHECK(f.api.effects().user_metadata.empty());
+  }
+  ApiFixture f;
+  f.api.Deny(Value::OfKind(Value::Kind::kLoneSurrogate));
+  REQUIRE(f.api.effects().invalid_call);
+  CHECK_THAT(*f.api.effects().invalid_call,
+             Catch::Contains("reason is text with a lone UTF-16 surrogate") &&
+                 Catch::Contains("not valid Unicode"));
+  CHECK_FALSE(f.api.effects().denial);
+}
+
+TEST_CASE("Api: cache strings too large to pass get the cache's size errors, in SPEC order",
+          "[actions_core][api]") {
+  ApiFixture f;
+  const Value huge = Value::TooLarge(10 * 1024 * 1024, true);
+  CHECK(f.api.CacheSet(huge, huge).error == CacheError::kCacheKeySizeExceeded);
+  CHECK(f.api.CacheSet("k", huge).error == CacheError::kCacheValueSizeExceeded);
+  CHECK_FALSE(f.api.CacheGet(huge));
+  CHECK(f.api.CacheDelete(huge).error == CacheError::kCacheKeyDoesNotExist);
+  CHECK_FALSE(f.api.effects().invalid_call);
+  // A value too large that is not a string is still a wrong type.
+  CHECK(f.api.CacheSet("k", Value::TooLarge(5000, false)).error ==
+        CacheError::kFailedToSetCacheRecord);
+  CHECK(f.api.effects().invalid_call);
+}
+
+// A store that answers only when the test says so, as a store on a network does.
+class DeferredCache : public MemoryCache {
+ public:
+  void GetAsync(const std::string& scope, const std::string& key, int64_t now_ms,
+                GetDone done) override {
+    pending_.push_back([this, scope, key, now_ms, done] { done(Get(scope, key, now_ms)); });
+  }
+  void SetAsync(const std::string& scope, const std::string& key, const std::string& value,
+                const CacheSetOptions& options, int64_t now_ms, WriteDone done) override {
+    pending_.push_back([this, scope, key, value, options, now_ms, done] {
+      done(Set(scope, key, value, options, now_ms));
+    });
+  }
+  void AnswerAll() {
+    auto pending = std::move(pending_);
+    for (auto& fn : pending) fn();
+  }
+  std::vector<std::function<void()>> pending_;
+};
+
+TEST_CASE("Api: InvokeAsync answers cache calls when the store does, on the scheduler",
+          "[actions_core][api]") {
+  testing::ManualScheduler scheduler;
+  DeferredCache cache;
+  MetadataOptions metadata;
+  LogBudget logs;
+  Api api{"step1", &cache, &scheduler, &metadata, &logs};
+  std::vector<nlohmann::json> answers;
+  auto collect = [&answers](nlohmann::json j) { answers.push_back(std::move(j)); };
+  api.InvokeAsync(ApiMethod::kCacheSet, {"k", "v", 60000, Value()}, collect);
+  api.InvokeAsync(ApiMethod::kCacheGet, {"k"}, collect);
+  scheduler.RunPosted();
+  CHECK(answers.empty());  // the store has not answered
+  cache.AnswerAll();
+  CHECK(answers.empty());  // answered on the store's side; delivered on the scheduler's thread
+  scheduler.RunPosted();
+  REQUIRE(answers.size() == 2);
+  CHECK(answers[0]["type"] == "success");
+  CHECK(answers[1]["value"] == "v");
+  // Calls the Api answers itself, and calls that are not cache calls, answer at once.
+  answers.clear();
+  api.InvokeAsync(ApiMethod::kCacheGet, {Value::TooLarge(100000, true)}, collect);
+  api.InvokeAsync(ApiMethod::kSetAppMetadata, {"a", 1}, collect);
+  REQUIRE(answers.size() == 2);
+  CHECK(answers[0].is_null());
+  CHECK(api.effects().app_metadata == nlohmann::json{{"a", 1}});
+}
+
 }  // namespace
 }  // namespace prereg

@@ -188,5 +188,41 @@ TEST_CASE("Cache: a record lost to the drill is gone for good", "[actions_core][
   CHECK_FALSE(inner->Get(kScope, "k", kNow));
 }
 
+TEST_CASE("Cache: the eviction drill drops asynchronous reads as it drops synchronous ones",
+          "[actions_core][cache]") {
+  auto count_async_hits = [](uint64_t seed) {
+    auto inner = std::make_shared<MemoryCache>();
+    EvictionDrillCache drill(inner, 0.5, seed);
+    int hits = 0;
+    for (int i = 0; i < 400; ++i) {
+      const auto key = "k" + std::to_string(i % 20);
+      bool hit = false;
+      drill.GetAsync(kScope, key, kNow, [&hit](std::optional<CacheRecord> r) { hit = r.has_value(); });
+      if (hit) {
+        ++hits;
+      } else {
+        REQUIRE(drill.Set(kScope, key, "v", {}, kNow).ok());
+      }
+    }
+    return hits;
+  };
+  auto count_sync_hits = [](uint64_t seed) {
+    auto inner = std::make_shared<MemoryCache>();
+    EvictionDrillCache drill(inner, 0.5, seed);
+    int hits = 0;
+    for (int i = 0; i < 400; ++i) {
+      const auto key = "k" + std::to_string(i % 20);
+      if (drill.Get(kScope, key, kNow)) {
+        ++hits;
+      } else {
+        REQUIRE(drill.Set(kScope, key, "v", {}, kNow).ok());
+      }
+    }
+    return hits;
+  };
+  CHECK(count_async_hits(7) == count_sync_hits(7));
+  CHECK(count_async_hits(7) < 380);
+}
+
 }  // namespace
 }  // namespace prereg

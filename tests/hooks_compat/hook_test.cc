@@ -145,5 +145,15 @@ TEST_CASE("Hook callback: response metadata follows the metadata rules",
   CHECK_THAT(out, Catch::Contains("reserved app_metadata name"));
 }
 
+TEST_CASE("Hook callback: a response too large, too deep or not valid Unicode is an invalid call",
+          "[hooks_compat][callback]") {
+  for (const Value& bad : {Value::TooLarge(2000000, false), Value::OfKind(Value::Kind::kTooDeep),
+                           Value::OfKind(Value::Kind::kLoneSurrogate)}) {
+    auto out = Translate({CallbackError::None(), bad});
+    CHECK_THAT(out, Catch::StartsWith("invalid(cb(null, response): the response is " + bad.Describe() +
+                                      ": " + bad.Problem() + ")"));
+  }
+}
+
 }  // namespace
 }  // namespace prereg::hooks

@@ -12,6 +12,7 @@
 #define PREREG_ACTIONS_API_H_
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -114,6 +115,11 @@ class Api {
   // receives as JSON (null for undefined; mutators return null, the runner returns `api`).
   // For kCacheSet, args are (key, value, ttl, expires_at).
   nlohmann::json Invoke(ApiMethod method, const std::vector<Value>& args);
+  // As Invoke, without waiting for the cache store: `done` receives the result on the scheduler's
+  // thread, once the store has answered (api.cache methods) or at once (the others). The Api may
+  // be gone by then; the scheduler must outlive the call.
+  void InvokeAsync(ApiMethod method, const std::vector<Value>& args,
+                   std::function<void(nlohmann::json)> done);
 
   // Records a broken rule found outside a method call (e.g. in a Hook's cb response).
   void RejectCall(std::string_view call, std::string_view rule);
@@ -128,6 +134,10 @@ class Api {
   Api& SetMetadata(ApiMethod method, const Value& key, const Value& value);
   bool CheckString(ApiMethod method, const char* what, const Value& v);
   std::optional<std::string> CacheKey(ApiMethod method, const Value& key);
+  // Checks set's arguments in SPEC §3.1's order up to what needs the store. Returns the answer to
+  // give without asking the store, or nothing with *k and *v filled in.
+  std::optional<CacheWriteResult> CheckCacheSet(const Value& key, const Value& value,
+                                                std::string* k, std::string* v);
 
   const std::string step_name_;
   Cache* const cache_;

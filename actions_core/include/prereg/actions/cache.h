@@ -5,12 +5,14 @@
 // store only keeps records and enforces the limits that depend on what it holds (total size,
 // entry count). Records are best effort: a store may lose them before they expire.
 //
-// Thread safety: implementations must be safe for concurrent use.
+// Thread safety: implementations must be safe for concurrent use. The asynchronous forms may call
+// `done` on any thread: callers that need their own thread hop back to it (Api does).
 
 #ifndef PREREG_ACTIONS_CACHE_H_
 #define PREREG_ACTIONS_CACHE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -122,6 +124,23 @@ class Cache {
   // when the store cannot be reached.
   virtual CacheWriteResult Delete(const std::string& scope, const std::string& key,
                                   int64_t now_ms) = 0;
+
+  // The same calls for stores that wait on a network: each returns at once and `done` runs exactly
+  // once, inline or later on another thread. The defaults call the synchronous forms inline.
+  using GetDone = std::function<void(std::optional<CacheRecord>)>;
+  using WriteDone = std::function<void(CacheWriteResult)>;
+  virtual void GetAsync(const std::string& scope, const std::string& key, int64_t now_ms,
+                        GetDone done) {
+    done(Get(scope, key, now_ms));
+  }
+  virtual void SetAsync(const std::string& scope, const std::string& key, const std::string& value,
+                        const CacheSetOptions& options, int64_t now_ms, WriteDone done) {
+    done(Set(scope, key, value, options, now_ms));
+  }
+  virtual void DeleteAsync(const std::string& scope, const std::string& key, int64_t now_ms,
+                           WriteDone done) {
+    done(Delete(scope, key, now_ms));
+  }
 };
 
 // The embedded default: records in this process's memory, for as long as the object lives.
@@ -148,10 +167,20 @@ class MemoryCache : public Cache {
 class EvictionDrillCache : public Cache {
  public:
   EvictionDrillCache(std::shared_ptr<Cache> inner, double probability, uint64_t seed = 1)
-      : inner_(std::move(inner)), probability_(probability), rng_(seed) {}
+      : inner_(std::move(inner)), drill_(std::make_shared<Drill>(probability, seed)) {}
 
   std::optional<CacheRecord> Get(const std::string& scope, const std::string& key,
                                  int64_t now_ms) override;
+  void GetAsync(const std::string& scope, const std::string& key, int64_t now_ms,
+                GetDone done) override;
+  void SetAsync(const std::string& scope, const std::string& key, const std::string& value,
+                const CacheSetOptions& options, int64_t now_ms, WriteDone done) override {
+    inner_->SetAsync(scope, key, value, options, now_ms, std::move(done));
+  }
+  void DeleteAsync(const std::string& scope, const std::string& key, int64_t now_ms,
+                   WriteDone done) override {
+    inner_->DeleteAsync(scope, key, now_ms, std::move(done));
+  }
   CacheWriteResult Set(const std::string& scope, const std::string& key, const std::string& value,
                        const CacheSetOptions& options, int64_t now_ms) override {
     return inner_->Set(scope, key, value, options, now_ms);
@@ -162,10 +191,17 @@ class EvictionDrillCache : public Cache {
   }
 
  private:
+  // Shared with asynchronous reads, which may finish on another thread after this object is gone.
+  struct Drill {
+    Drill(double p, uint64_t seed) : probability(p), rng(seed) {}
+    bool Drop();  // one draw of the drill's sequence
+    const double probability;
+    std::mutex mu;
+    std::mt19937_64 rng;  // GUARDED_BY(mu)
+  };
+
   std::shared_ptr<Cache> inner_;
-  const double probability_;
-  std::mutex mu_;
-  std::mt19937_64 rng_;  // GUARDED_BY(mu_)
+  std::shared_ptr<Drill> drill_;
 };
 
 }  // namespace prereg

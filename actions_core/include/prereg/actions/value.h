@@ -1,8 +1,9 @@
 // Value: an argument as a script passed it to the Actions API.
 //
 // Most values are JSON. A script can also pass values JSON cannot carry (undefined, a function, a
-// symbol, a BigInt, NaN or an infinity, a cyclic object); those are kept as a kind so that the C++
-// rules, not the script runner, decide what they mean. Values are plain data and freely copyable.
+// symbol, a BigInt, NaN or an infinity, a cyclic object), or values too large, too deep or not
+// valid Unicode to be carried safely; those are kept as a kind so that the C++ rules, not the
+// script runner, decide what they mean. Values are plain data and freely copyable.
 
 #ifndef PREREG_ACTIONS_VALUE_H_
 #define PREREG_ACTIONS_VALUE_H_
@@ -26,6 +27,9 @@ class Value {
     kBigInt,
     kNonFinite,   // NaN, Infinity or -Infinity
     kCycle,       // an object JSON.stringify rejects because it refers to itself
+    kTooLarge,    // over the transport's limit for one value: only its size is known (bytes())
+    kTooDeep,     // arrays and objects nested deeper than JsonLimits allows
+    kLoneSurrogate,  // holds half of a UTF-16 surrogate pair, which is not valid Unicode
   };
 
   Value() = default;  // undefined
@@ -43,6 +47,13 @@ class Value {
     v.kind_ = kind;
     return v;
   }
+  // A value of `bytes` bytes as JSON, too large to carry; `string` when it is a string.
+  static Value TooLarge(size_t bytes, bool string) {
+    Value v = OfKind(Kind::kTooLarge);
+    v.bytes_ = bytes;
+    v.too_large_string_ = string;
+    return v;
+  }
 
   Kind kind() const { return kind_; }
   bool is_undefined() const { return kind_ == Kind::kUndefined; }
@@ -51,13 +62,25 @@ class Value {
   bool is_null() const { return is_json() && json_.is_null(); }
   // REQUIRES: is_json().
   const nlohmann::json& json() const { return json_; }
+  // For kTooLarge: its size as JSON, and whether it is a string.
+  size_t bytes() const { return bytes_; }
+  bool is_too_large_string() const { return kind_ == Kind::kTooLarge && too_large_string_; }
+  // True for the kinds a transport produces instead of the value (too large, too deep, a lone
+  // surrogate): the script passed a value, but not one the engine can take.
+  bool is_unreadable() const {
+    return kind_ == Kind::kTooLarge || kind_ == Kind::kTooDeep || kind_ == Kind::kLoneSurrogate;
+  }
 
   // A short description for error messages: "undefined", "a function", "a number", ...
   std::string Describe() const;
+  // For an unreadable value, why the engine cannot take it: "too large to pass to the engine", ...
+  std::string Problem() const;
 
  private:
   Kind kind_ = Kind::kUndefined;
   nlohmann::json json_;
+  size_t bytes_ = 0;
+  bool too_large_string_ = false;
 };
 
 }  // namespace prereg

@@ -6,16 +6,24 @@
 // diagnostics. A worker that must be stopped (a missed deadline) is killed and replaced at once
 // by a warm spare; a worker that dies is replaced too, and the job it was running fails.
 //
+// Replies are read as hostile: a line over `max_reply_bytes`, or one that is not a well-formed
+// message, fails the job running on that worker at once and the worker is replaced. Jobs go only
+// to workers that have said they are ready, and a job is never handed to a worker within 10 ms of
+// its `start_by` time: it stays queued until its owner aborts it, so a sign-up whose budget ran
+// out while it waited costs no worker.
+//
 // Thread safety: use from the thread running the io_context only.
 
 #ifndef PREREG_ADAPTERS_NODE_POOL_H_
 #define PREREG_ADAPTERS_NODE_POOL_H_
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +36,7 @@
 namespace prereg::adapters {
 
 class NodeWorker;
+struct WorkerMessage;
 
 struct PoolOptions {
   // The node executable, looked up in PATH when it has no slash. Default: "node"
@@ -44,14 +53,25 @@ struct PoolOptions {
   // tens of microseconds per step when requests follow one another, and burns CPU otherwise.
   // Default: 100 (0 under `prereg serve`, where workers share the cores with the service)
   int spin_us = 100;
+  // Longest line a worker may write on its reply channel; a longer one fails the job and the
+  // worker is replaced. A job's calls and log lines are reported in batches of at most half this
+  // (past it the job fails), so a legitimate report never reaches it. Default: 1 MiB
+  size_t max_reply_bytes = 1024 * 1024;
+  // Largest value one API call may pass, as JSON; a larger one reaches the engine only as its size
+  // (an invalid call, or the cache's size error). Default: 256 KiB
+  size_t max_value_bytes = 256 * 1024;
 };
 
-// What the pool reports about one job. on_sync answers a synchronous call (api.cache) and
-// returns the result; on_done receives the final report; on_failure says why the job could not
-// finish (its worker died: `platform` false; no worker could run it: `platform` true).
-// Exactly one of on_done and on_failure is called, unless the job is aborted.
+// What the pool reports about one job. on_start says a worker has it now (it may have waited in
+// the queue); on_sync gets a synchronous call (api.cache) and answers it by calling `answer` once,
+// now or later, while the worker waits; on_done receives the final report; on_failure says why the
+// job could not finish (its worker died or broke the protocol: `platform` false; no worker could
+// run it: `platform` true). Exactly one of on_done and on_failure is called, unless the job is
+// aborted.
 struct JobCallbacks {
-  std::function<nlohmann::json(const nlohmann::json& msg)> on_sync;
+  using Answer = std::function<void(nlohmann::json result)>;
+  std::function<void()> on_start;
+  std::function<void(const nlohmann::json& msg, Answer answer)> on_sync;
   std::function<void(const nlohmann::json& msg)> on_done;
   std::function<void(const std::string& message, bool platform)> on_failure;
 };
@@ -67,8 +87,10 @@ class NodePool {
   Status Start();
   // Queues a job: `request` is a runner request without its id ({t:'load'|'exec', ...}), as
   // JSON text on one line (callers serialise it, so a large event is written once, not copied).
-  // Returns the job's id.
-  uint64_t Submit(std::string request, JobCallbacks callbacks);
+  // A job not handed to a worker by `start_by` never is (its owner aborts it). Returns its id.
+  using Clock = std::chrono::steady_clock;
+  uint64_t Submit(std::string request, JobCallbacks callbacks,
+                  std::optional<Clock::time_point> start_by = std::nullopt);
   // Drops a queued job, or kills the worker running it. Its callbacks are not called.
   void Abort(uint64_t job);
   // Kills every process. Queued jobs fail as platform errors.
@@ -89,6 +111,7 @@ class NodePool {
   size_t queue_depth() const { return queue_.size(); }
   // Workers replaced after being killed or dying.
   int restarts() const { return restarts_; }
+  const PoolOptions& options() const { return options_; }
   boost::asio::io_context& io() { return io_; }
 
  private:
@@ -97,12 +120,15 @@ class NodePool {
     uint64_t id;
     std::string request;  // a JSON object, without the id
     JobCallbacks callbacks;
+    std::optional<Clock::time_point> start_by;
   };
 
   Status SpawnInto(std::vector<std::shared_ptr<Worker>>* list);
   void Dispatch();
-  void OnMessage(const std::shared_ptr<Worker>& worker, const nlohmann::json& msg);
+  void OnMessage(const std::shared_ptr<Worker>& worker, const WorkerMessage& msg);
   void OnExit(const std::shared_ptr<Worker>& worker, const std::string& why);
+  // The worker broke the reply protocol: its job fails with `why` and it is replaced.
+  void OnViolation(const std::shared_ptr<Worker>& worker, const std::string& why);
   void Replace(const std::shared_ptr<Worker>& gone);
   void FailAll(const std::string& message);
 

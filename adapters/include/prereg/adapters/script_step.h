@@ -38,9 +38,6 @@ class ScriptStep : public Step {
       std::make_shared<std::map<const StepRun*, uint64_t>>();
 };
 
-// Decodes an argument as the runner encodes it: {j: JSON} or {k: kind}.
-Value DecodeValue(const nlohmann::json& wire);
-
 }  // namespace prereg::adapters
 
 #endif  // PREREG_ADAPTERS_SCRIPT_STEP_H_
