@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 
 #include <boost/asio/post.hpp>
@@ -77,17 +79,25 @@ Status NodePool::SpawnInto(std::vector<std::shared_ptr<Worker>>* list) {
   return Status::OK();
 }
 
+std::string NodePool::ScriptKey(const std::string& script, uint64_t generation) {
+  return fmt::format("{}:{}", generation, script);
+}
+
 uint64_t NodePool::Submit(std::string request, JobCallbacks callbacks,
-                          std::optional<Clock::time_point> start_by) {
+                          std::optional<Clock::time_point> start_by, std::string script_key) {
   const uint64_t id = next_job_++;
   if (shut_down_ || (workers_.empty() && failed_starts_ >= kMaxFailedStarts)) {
     auto fail = std::move(callbacks.on_failure);
     asio::post(io_, [fail] { fail("no Node worker is available", true); });
     return id;
   }
-  queue_.push_back(Job{id, std::move(request), std::move(callbacks), start_by});
-  Dispatch();
+  Enqueue(Job{id, std::move(request), std::move(callbacks), start_by, std::move(script_key)});
   return id;
+}
+
+void NodePool::Enqueue(Job job) {
+  queue_.push_back(std::move(job));
+  Dispatch();
 }
 
 void NodePool::Dispatch() {
@@ -102,6 +112,10 @@ void NodePool::Dispatch() {
     Job job = std::move(*next);
     queue_.erase(next);
     worker->job = job.id;
+    if (!job.script_key.empty() && worker->scripts.insert(job.script_key).second && !job.loads) {
+      auto load = script_loads_.find(job.script_key);
+      if (load != script_loads_.end()) worker->Send(load->second);
+    }
     // {"id":N, ...the request's members...}
     std::string line = fmt::format("{{\"id\":{}", job.id);
     if (job.request.size() > 2) line += ',';
@@ -239,8 +253,36 @@ int NodePool::ready_workers() const {
       std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return w->ready; }));
 }
 
+namespace {
+
+constexpr size_t kMaxScriptBytes = 16 * 1024 * 1024;
+
+Result<std::string> ReadScript(const std::string& script) {
+  std::ifstream in(script, std::ios::binary);
+  if (!in) return Status::ScriptError(fmt::format("{}: cannot be read", script));
+  std::string source((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (source.size() > kMaxScriptBytes) {
+    return Status::ScriptError(fmt::format("{}: is larger than {} MiB", script,
+                                           kMaxScriptBytes / (1024 * 1024)));
+  }
+  return source;
+}
+
+}  // namespace
+
 void NodePool::CheckScriptAsync(const std::string& script, uint64_t generation,
                                 std::function<void(Result<StepKind>)> done) {
+  auto source = ReadScript(script);
+  if (!source.ok()) {
+    asio::post(io_, [done = std::move(done), s = source.status()] { done(s); });
+    return;
+  }
+  const std::string key = ScriptKey(script, generation);
+  nlohmann::json load = {{"t", "load"}, {"script", script}, {"gen", generation},
+                         {"source", std::move(source).value()}};
+  const std::string request = DumpJson(load);
+  load["quiet"] = true;
+  script_loads_[key] = DumpJson(load) + "\n";
   // Exactly one of: the worker's answer, its failure, or the deadline, calls `done`.
   auto finish = std::make_shared<std::function<void(Result<StepKind>)>>(std::move(done));
   auto deadline = std::make_shared<asio::steady_timer>(io_);
@@ -251,20 +293,27 @@ void NodePool::CheckScriptAsync(const std::string& script, uint64_t generation,
     deadline->cancel();
     fn(std::move(r));
   };
-  const uint64_t job = Submit(
-      DumpJson(nlohmann::json{{"t", "load"}, {"script", script}, {"gen", generation}}),
-      JobCallbacks{nullptr, nullptr,
-                   [complete](const nlohmann::json& msg) {
+  const uint64_t job = next_job_++;
+  if (shut_down_ || (workers_.empty() && failed_starts_ >= kMaxFailedStarts)) {
+    asio::post(io_, [complete, script] {
+      complete(Status::ScriptError(fmt::format("{}: loading it failed: no Node worker is available", script)));
+    });
+    return;
+  }
+  Job load_job{job, request, {}, std::nullopt, key, /*loads=*/true};
+  load_job.callbacks.on_done = [this, complete, key](const nlohmann::json& msg) {
                      if (MemberOf(msg, "error").is_string()) {
+                       script_loads_.erase(key);  // never run: no worker needs its source
                        complete(Status::ScriptError(StringMember(msg, "error")));
                      } else {
                        complete(StringMember(msg, "kind") == "hook" ? StepKind::kHook
                                                                      : StepKind::kAction);
                      }
-                   },
-                   [complete, script](const std::string& why, bool) {
-                     complete(Status::ScriptError(fmt::format("{}: loading it failed: {}", script, why)));
-                   }});
+                   };
+  load_job.callbacks.on_failure = [complete, script](const std::string& why, bool) {
+    complete(Status::ScriptError(fmt::format("{}: loading it failed: {}", script, why)));
+  };
+  Enqueue(std::move(load_job));
   deadline->expires_after(std::chrono::milliseconds(kCheckTimeoutMs));
   deadline->async_wait([this, complete, job, script](const boost::system::error_code& ec) {
     if (ec) return;

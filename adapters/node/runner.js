@@ -3,7 +3,7 @@
 // calls them, and reports what they did, in order, for the C++ engine to judge.
 //
 // Protocol: one JSON document per line.
-//   fd 0 (stdin)  engine -> worker   {t:'load', id, script}
+//   fd 0 (stdin)  engine -> worker   {t:'load', id, script, gen, source, quiet?}
 //                                    {t:'exec', id, script, kind:'action', event}
 //                                    {t:'exec', id, script, kind:'hook', user, context}
 //   fd 3          worker -> engine   {t:'ready', pid, node}
@@ -256,20 +256,29 @@ function describeLoadError(e, script) {
       'Top-level code runs when the flow loads and must not throw.';
 }
 
-// script path + generation -> {kind, fn} or {error}. A generation the worker has not seen for a
-// script evaluates the file afresh (a reloaded flow sees edits); older generations keep theirs.
+// script path + generation -> {kind, fn} or {error}. The engine sends the source it read when the
+// flow's generation was loaded, so every worker runs exactly that code, whatever the file holds
+// now: a reload sees edits, and executions of the previous generation keep what they started
+// with even on a worker that never ran them before. Modules the script requires come from disk.
 const loaded = new Map();
-const generationOf = new Map();  // script path -> the generation in require.cache
 
-function load(script, gen = 0) {
+// Evaluates `source` as the CommonJS module `script` (its require, __dirname, node_modules).
+function compile(script, source) {
+  const m = new Module(script, module);
+  m.filename = script;
+  m.paths = Module._nodeModulePaths(path.dirname(script));
+  m._compile(source, script);
+  m.loaded = true;
+  return m.exports;
+}
+
+function load(script, gen = 0, source = undefined) {
   const id = `${gen}\0${script}`;
   let entry = loaded.get(id);
   if (entry) return entry;
-  if (generationOf.has(script) && generationOf.get(script) !== gen) delete require.cache[script];
-  generationOf.set(script, gen);
   globalThis.PreUserRegistrationError = PreUserRegistrationError;
   try {
-    const exported = require(script);
+    const exported = typeof source === 'string' ? compile(script, source) : require(script);
     if (exported && typeof exported.onExecutePreUserRegistration === 'function') {
       entry = {kind: 'action', fn: exported.onExecutePreUserRegistration};
     } else if (typeof exported === 'function') {
@@ -467,7 +476,8 @@ function handle(line) {
     return;
   }
   if (msg.t === 'load') {
-    const entry = load(msg.script, msg.gen);
+    const entry = load(msg.script, msg.gen, msg.source);
+    if (msg.quiet) return;  // loaded ahead of an execution, which reports any error
     send(entry.error ? {t: 'loaded', id: msg.id, error: entry.error}
                      : {t: 'loaded', id: msg.id, kind: entry.kind});
   } else if (msg.t === 'exec') {

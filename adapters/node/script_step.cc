@@ -95,7 +95,8 @@ void ScriptStep::Start(std::shared_ptr<StepRun> run) {
   const auto start_by =
       NodePool::Clock::now() +
       std::chrono::microseconds(std::max<int64_t>(0, run->flow_deadline_us() - scheduler.NowMicros()));
-  (*jobs)[key] = pool_->Submit(std::move(text), std::move(callbacks), start_by);
+  (*jobs)[key] = pool_->Submit(std::move(text), std::move(callbacks), start_by,
+                               NodePool::ScriptKey(script_, generation_));
   if (!*started) run->MarkQueued("a Node worker");
 }
 

@@ -18,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -62,6 +63,7 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
   bool ready = false;
   bool killed() const { return killed_; }
   uint64_t job = 0;  // the job running, 0 when idle
+  std::set<std::string> scripts;  // NodePool::ScriptKey of every script generation it has loaded
 
  private:
   void WriteNext();

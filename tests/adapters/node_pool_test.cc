@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "js_fixture.h"
+#include "prereg/actions/executor.h"
 
 namespace prereg {
 namespace {
@@ -162,6 +163,46 @@ TEST_CASE("Node pool: a flow loaded under a new generation sees an edited script
   REQUIRE(new_flow.ok());
   CHECK(f.RunFlow(*new_flow.value()).app_metadata["v"] == 2);
   CHECK(f.RunFlow(*old_flow.value()).app_metadata["v"] == 1);
+}
+
+TEST_CASE("Node pool: every worker runs a generation's code as it was loaded, whatever the file holds now",
+          "[adapters][pool]") {
+  adapters::PoolOptions options;
+  options.workers = 2;
+  JsFixture f(options);
+  const std::string script = f.dir().Write(
+      "gen/version.js", Action("await new Promise((r) => setTimeout(r, 100));\n"
+                               "api.user.setAppMetadata('version', 1);"));
+  adapters::FlowSpec spec;
+  spec.steps.push_back({"version", script, {}, std::nullopt});
+  auto v1 = adapters::BuildFlow(spec, {}, &f.runtime().pool(), 1);
+  REQUIRE(v1.ok());
+  // The file changes after generation 1 was loaded: edited, then broken by a bad reload.
+  const struct {
+    std::string source;
+    bool loads;
+  } edits[] = {{Action("api.user.setAppMetadata('version', 2);"), true},
+               {"exports.onExecutePreUserRegistration = async (", false}};
+  uint64_t generation = 1;
+  for (const auto& edit : edits) {
+    f.dir().Write("gen/version.js", edit.source);
+    CHECK(adapters::BuildFlow(spec, {}, &f.runtime().pool(), ++generation).ok() == edit.loads);
+    // Four at once on two workers: both run generation 1, one of them for the first time.
+    std::vector<std::optional<DecisionRecord>> records(4);
+    for (auto& slot : records) {
+      REQUIRE(ExecuteFlow(*v1.value(), testing::SampleEvent(), &f.runtime().scheduler(),
+                          [&slot](DecisionRecord r) { slot = std::move(r); })
+                  .ok());
+    }
+    REQUIRE(adapters::RunUntil(f.runtime().io(), [&records] {
+      return std::all_of(records.begin(), records.end(), [](const auto& r) { return r.has_value(); });
+    }));
+    for (const auto& r : records) {
+      INFO((r->error ? r->error->message : std::string()));
+      REQUIRE(r->outcome == Outcome::kAllow);
+      CHECK(r->app_metadata["version"] == 1);
+    }
+  }
 }
 
 }  // namespace

@@ -87,19 +87,25 @@ class NodePool {
   Status Start();
   // Queues a job: `request` is a runner request without its id ({t:'load'|'exec', ...}), as
   // JSON text on one line (callers serialise it, so a large event is written once, not copied).
-  // A job not handed to a worker by `start_by` never is (its owner aborts it). Returns its id.
+  // A job not handed to a worker by `start_by` never is (its owner aborts it). A job that runs a
+  // script loaded with CheckScriptAsync names it with ScriptKey: a worker that has not loaded that
+  // generation gets its source first. Returns the job's id.
   using Clock = std::chrono::steady_clock;
   uint64_t Submit(std::string request, JobCallbacks callbacks,
-                  std::optional<Clock::time_point> start_by = std::nullopt);
+                  std::optional<Clock::time_point> start_by = std::nullopt,
+                  std::string script_key = "");
+  // Names one generation of a script for Submit.
+  static std::string ScriptKey(const std::string& script, uint64_t generation);
   // Drops a queued job, or kills the worker running it. Its callbacks are not called.
   void Abort(uint64_t job);
   // Kills every process. Queued jobs fail as platform errors.
   void Shutdown();
 
-  // Loads `script` (an absolute path) in a worker and reports its kind, or kScriptError with
-  // the runner's explanation (file, line, what to do). `generation` numbers a load of the flow:
-  // a script loaded under a new generation is evaluated afresh, so a reload sees edited files
-  // while executions of the previous generation keep the module they started with.
+  // Reads `script` (an absolute path), loads it in a worker and reports its kind, or kScriptError
+  // with the runner's explanation (file, line, what to do). `generation` numbers a load of the
+  // flow: the source read now is what every worker runs for that generation, so a reload sees
+  // edited files while executions of the previous generation keep the code they were loaded with,
+  // even on a worker that never ran them, and even if the file has been broken since.
   void CheckScriptAsync(const std::string& script, uint64_t generation,
                         std::function<void(Result<StepKind>)> done);
   // The same, running io until it answers. REQUIRES: nothing else is running io.
@@ -121,9 +127,12 @@ class NodePool {
     std::string request;  // a JSON object, without the id
     JobCallbacks callbacks;
     std::optional<Clock::time_point> start_by;
+    std::string script_key;  // the script generation it runs (or loads), if any
+    bool loads = false;      // a CheckScriptAsync job: it loads script_key itself
   };
 
   Status SpawnInto(std::vector<std::shared_ptr<Worker>>* list);
+  void Enqueue(Job job);
   void Dispatch();
   void OnMessage(const std::shared_ptr<Worker>& worker, const WorkerMessage& msg);
   void OnExit(const std::shared_ptr<Worker>& worker, const std::string& why);
@@ -139,6 +148,9 @@ class NodePool {
   std::deque<Job> queue_;
   std::map<uint64_t, std::shared_ptr<Worker>> running_;  // job id -> worker
   std::map<uint64_t, JobCallbacks> jobs_;                 // callbacks of running jobs
+  // ScriptKey -> the runner request that loads that generation's source, quietly. Kept for the
+  // pool's life: a reload adds one per script it loads.
+  std::map<std::string, std::string> script_loads_;
   uint64_t next_job_ = 1;
   int restarts_ = 0;
   int failed_starts_ = 0;
