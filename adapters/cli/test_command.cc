@@ -57,6 +57,24 @@ void Subset(const json& want, const json& got, const std::string& path,
   }
 }
 
+// The members of "expect" that have the wrong type: the case is malformed, whatever the record.
+std::vector<std::string> CheckExpectShape(const json& expect) {
+  std::vector<std::string> failures;
+  for (const auto& [key, want] : expect.items()) {
+    if ((key == "denial" || key == "error" || key == "requested") && !want.is_object()) {
+      failures.push_back(fmt::format("expect.{} must be an object", key));
+    } else if (key == "error" && want.contains("message_contains") &&
+               !want["message_contains"].is_string()) {
+      failures.push_back("expect.error.message_contains must be a string");
+    } else if ((key == "outcome" || key == "user_id") && !want.is_string()) {
+      failures.push_back(fmt::format("expect.{} must be a string", key));
+    } else if (key == "logs" && !want.is_array()) {
+      failures.push_back("expect.logs must be an array of substrings");
+    }
+  }
+  return failures;
+}
+
 std::vector<std::string> CheckExpectations(const json& expect, const DecisionRecord& record) {
   std::vector<std::string> failures;
   const json got = json(record.ToJson());
@@ -81,16 +99,8 @@ std::vector<std::string> CheckExpectations(const json& expect, const DecisionRec
                                        got["outcome"].get<std::string>()));
         continue;
       }
-      if (!want.is_object()) {
-        failures.push_back(fmt::format("expect.{} must be an object", key));
-        continue;
-      }
       json partial = want;
       if (key == "error" && want.contains("message_contains")) {
-        if (!want["message_contains"].is_string()) {
-          failures.push_back("expect.error.message_contains must be a string");
-          continue;
-        }
         const auto needle = want["message_contains"].get<std::string>();
         if (got["error"]["message"].get<std::string>().find(needle) == std::string::npos) {
           failures.push_back(fmt::format("error.message: expected it to contain \"{}\", got {}",
@@ -144,6 +154,7 @@ std::vector<std::string> RunCase(const json& c, const fs::path& dir,
     return {"\"steps\" must be a non-empty array of script or flow file paths"};
   }
   if (!c.contains("expect") || !c["expect"].is_object()) return {"\"expect\" must be an object"};
+  if (auto malformed = CheckExpectShape(c["expect"]); !malformed.empty()) return malformed;
   std::vector<std::string> steps;
   for (const auto& s : c["steps"]) {
     if (!s.is_string()) return {"\"steps\" must hold paths (strings)"};
@@ -299,10 +310,12 @@ int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err) {
       cases.assign(parsed.value().begin(), parsed.value().end());
     }
     if (cases.empty()) {
-      results.push_back({file.string(), file.stem().string(),
-                         {parsed.ok() ? "must hold a case object or an array of them"
-                                      : parsed.status().message()},
-                         0});
+      CaseResult r{file.string(), file.stem().string(),
+                   {parsed.ok() ? "must hold a case object or an array of them"
+                                : parsed.status().message()},
+                   0};
+      out << "FAIL " << r.file << ": " << r.name << ": " << r.failures.front() << "\n";
+      results.push_back(std::move(r));
     }
     for (size_t i = 0; i < cases.size(); ++i) {
       const auto& c = cases[i];

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "cli_fixture.h"
 #include "js_fixture.h"
 #include "support/redis_server.h"
 
@@ -16,24 +17,10 @@ namespace {
 
 using json = nlohmann::json;
 using testing::Action;
+using testing::Cli;
+using testing::CliResult;
 using testing::Hook;
 using testing::TempDir;
-
-struct CliResult {
-  int code;
-  std::string out, err;
-};
-
-// Runs `prereg ARGS` in `dir` with `input` on stdin.
-CliResult Cli(const TempDir& dir, const std::string& args, const std::string& input = "") {
-  const auto in = dir.Write(".stdin", input);
-  const auto out = dir.path() / ".stdout";
-  const auto err = dir.path() / ".stderr";
-  const std::string cmd = "cd '" + dir.path().string() + "' && '" PREREG_BINARY "' " + args +
-                          " < '" + in + "' > '" + out.string() + "' 2> '" + err.string() + "'";
-  int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, testing::ReadAllText(out), testing::ReadAllText(err)};
-}
 
 TEST_CASE("CLI run: exit codes are 0 allow, 2 deny, 3 error, 1 usage", "[adapters][cli]") {
   TempDir dir;

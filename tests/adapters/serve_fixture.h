@@ -118,6 +118,7 @@ class ServeProcess {
   }
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   void Signal(int sig) { ::kill(pid_, sig); }
   // Waits for the process to end; returns its exit code (-1 if killed by a signal or too slow).
   int Wait(int seconds = 30) {

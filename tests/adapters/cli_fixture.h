@@ -1,0 +1,33 @@
+// Runs the real `prereg` binary as users and scripts call it.
+
+#ifndef PREREG_TESTS_ADAPTERS_CLI_FIXTURE_H_
+#define PREREG_TESTS_ADAPTERS_CLI_FIXTURE_H_
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "js_fixture.h"
+
+namespace prereg::testing {
+
+struct CliResult {
+  int code;  // the exit code; -1 when killed by a signal (a crash)
+  std::string out, err;
+};
+
+// Runs `prereg ARGS` in `dir` with `input` on stdin.
+inline CliResult Cli(const TempDir& dir, const std::string& args, const std::string& input = "") {
+  const auto in = dir.Write(".stdin", input);
+  const auto out = dir.path() / ".stdout";
+  const auto err = dir.path() / ".stderr";
+  const std::string cmd = "cd '" + dir.path().string() + "' && '" PREREG_BINARY "' " + args +
+                          " < '" + in + "' > '" + out.string() + "' 2> '" + err.string() + "'";
+  int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadAllText(out), ReadAllText(err)};
+}
+
+}  // namespace prereg::testing
+
+#endif  // PREREG_TESTS_ADAPTERS_CLI_FIXTURE_H_
