@@ -151,7 +151,7 @@ int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err
       }
       in_flight += 1;
       auto pending = std::make_shared<int>(2);
-      auto finish_one = [&, i, pending] {
+      auto finish_one = [&, pending] {
         if (--*pending > 0) return;
         --in_flight;
         ++done;

@@ -63,7 +63,11 @@ Result<std::pair<std::string, std::string>> ParseSecret(const std::string& text)
 Result<FlowSpec> ReadFlowFile(const std::string& path) {
   auto text = ReadFile(path, "flow file");
   if (!text.ok()) return text.status();
-  auto parsed = ParseJson(text.value(), fmt::format("flow file {}", path));
+  return ParseFlowFile(text.value(), path);
+}
+
+Result<FlowSpec> ParseFlowFile(std::string_view text, const std::string& path) {
+  auto parsed = ParseJson(text, fmt::format("flow file {}", path));
   if (!parsed.ok()) return parsed.status();
   const json doc = std::move(parsed).value();
   auto where = [&path](const std::string& field) { return fmt::format("{}: {}", path, field); };

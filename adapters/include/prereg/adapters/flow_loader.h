@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "prereg/actions/flow.h"
@@ -36,6 +37,8 @@ struct FlowSpec {
 
 // Reads a flow file. Errors (kInvalidArgument / kNotFound) name the file and the field.
 Result<FlowSpec> ReadFlowFile(const std::string& path);
+// The same for a flow file's text; `path` names it and anchors its scripts' relative paths.
+Result<FlowSpec> ParseFlowFile(std::string_view text, const std::string& path);
 
 // Turns STEP arguments (scripts and flow files, in order) into one flow spec. `secrets` are
 // given to every step; a step's own secrets win over them.
