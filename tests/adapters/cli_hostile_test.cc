@@ -124,5 +124,31 @@ TEST_CASE("CLI hostile: a damaged cache file is started afresh, whatever it hold
   }
 }
 
+TEST_CASE("CLI hostile: run ends a script's step at once for what it wrote, and says what",
+          "[adapters][cli][hostile]") {
+  TempDir dir;
+  dir.Write("garbage.js", Action("require('fs').writeSync(3, 'garbage\\n');\n"
+                                 "await new Promise((r) => setTimeout(r, 60000));"));
+  dir.Write("lone.js", Action("console.log('half', '😀'.slice(0, 1));\n"
+                              "api.user.setUserMetadata('name', '😀'.slice(0, 1));"));
+  dir.Write("huge.js", Action("api.user.setAppMetadata('big', 'x'.repeat(100 * 1024 * 1024));"));
+  auto garbage = Cli(dir, "run --timeout-ms 60000 garbage.js");
+  CHECK(garbage.code == 3);
+  CHECK(json::parse(garbage.out)["error"]["message"] ==
+        "step \"garbage\" failed: the worker wrote something other than a message on its reply "
+        "channel: the line is not valid JSON at line 1, column 1: syntax error while parsing value "
+        "- invalid literal; the worker was replaced");
+  auto lone = Cli(dir, "run lone.js");
+  CHECK(lone.code == 3);
+  const auto record = json::parse(lone.out);
+  CHECK(record["error"]["class"] == "invalid_api_call");
+  CHECK_THAT(record["error"]["message"].get<std::string>(), Catch::Contains("not valid Unicode"));
+  CHECK(record["steps"][0]["logs"][0] == "half \xef\xbf\xbd");
+  auto huge = Cli(dir, "run huge.js");
+  CHECK(huge.code == 3);
+  CHECK_THAT(json::parse(huge.out)["error"]["message"].get<std::string>(),
+             Catch::Contains("the value is a string of 104857600 bytes: too large to pass"));
+}
+
 }  // namespace
 }  // namespace prereg

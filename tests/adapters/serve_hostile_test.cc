@@ -402,5 +402,31 @@ TEST_CASE("Serve: a hung Redis holds up only the sign-ups waiting for it", "[ada
   CHECK(json::parse(BodyOf(response))["user"]["app_metadata"]["hit"] == "miss");
 }
 
+TEST_CASE("Serve: a script that breaks its reply channel fails only its own sign-up",
+          "[adapters][serve][hostile]") {
+  TempDir dir;
+  dir.Write("tokens", std::string(kToken) + "\n");
+  dir.Write("flow.json", R"({"steps": [{"script": "gate.js"}]})");
+  dir.Write("gate.js", Action("if (event.user.email === 'evil@example.com') {\n"
+                              "  require('fs').writeSync(3, 'x'.repeat(2 * 1024 * 1024) + '\\n');\n"
+                              "  await new Promise((r) => setTimeout(r, 60000));\n"
+                              "}\n"
+                              "api.user.setAppMetadata('ok', true);"));
+  ServeProcess serve(dir, {"--flow", "flow.json", "--token-file", "tokens", "--workers", "2"});
+  HttpClient client(serve.port());
+  auto evil = client.Post(R"({"user":{"email":"evil@example.com"}})", kToken);
+  REQUIRE(evil.result_int() == 200);
+  const auto record = json::parse(evil.body());
+  CHECK(record["error"]["class"] == "action_error");
+  CHECK_THAT(record["error"]["message"].get<std::string>(),
+             Catch::Contains("a line of more than 1048576 bytes"));
+  for (int i = 0; i < 4; ++i) {
+    auto ok = client.Post(kGoodEvent, kToken);
+    REQUIRE(ok.result_int() == 200);
+    CHECK(json::parse(ok.body())["outcome"] == "allow");
+  }
+  CHECK_THAT(client.Get("/metrics").body(), Catch::Contains("prereg_worker_restarts_total 1"));
+}
+
 }  // namespace
 }  // namespace prereg
