@@ -156,28 +156,37 @@ TEST_CASE("Cache: scopes do not see each other's records or limits", "[actions_c
   CHECK(CacheScope("") == "default/pre-user-registration");
 }
 
+// Reads 20 keys 20 times through an eviction drill, setting each key again when it was lost;
+// returns the hits. `async` reads with GetAsync instead of Get.
+int CountDrillHits(double p, uint64_t seed, bool async = false) {
+  auto inner = std::make_shared<MemoryCache>();
+  EvictionDrillCache drill(inner, p, seed);
+  int hits = 0;
+  for (int i = 0; i < 400; ++i) {
+    const auto key = "k" + std::to_string(i % 20);
+    bool hit = false;
+    if (async) {
+      drill.GetAsync(kScope, key, kNow, [&hit](std::optional<CacheRecord> r) { hit = r.has_value(); });
+    } else {
+      hit = drill.Get(kScope, key, kNow).has_value();
+    }
+    if (hit) {
+      ++hits;
+    } else {
+      REQUIRE(drill.Set(kScope, key, "v", {}, kNow).ok());
+    }
+  }
+  return hits;
+}
+
 TEST_CASE("Cache: the eviction drill loses records at the given rate, reproducibly",
           "[actions_core][cache]") {
-  auto count_hits = [](double p, uint64_t seed) {
-    auto inner = std::make_shared<MemoryCache>();
-    EvictionDrillCache drill(inner, p, seed);
-    int hits = 0;
-    for (int i = 0; i < 400; ++i) {
-      const auto key = "k" + std::to_string(i % 20);
-      if (drill.Get(kScope, key, kNow)) {
-        ++hits;
-      } else {
-        REQUIRE(drill.Set(kScope, key, "v", {}, kNow).ok());
-      }
-    }
-    return hits;
-  };
-  CHECK(count_hits(0.0, 1) == 380);  // every read after the first set of each key hits
-  CHECK(count_hits(1.0, 1) == 0);    // every record is lost when read
-  const int half = count_hits(0.5, 7);
+  CHECK(CountDrillHits(0.0, 1) == 380);  // every read after the first set of each key hits
+  CHECK(CountDrillHits(1.0, 1) == 0);    // every record is lost when read
+  const int half = CountDrillHits(0.5, 7);
   CHECK(half > 60);
   CHECK(half < 320);
-  CHECK(count_hits(0.5, 7) == half);  // same seed, same drops
+  CHECK(CountDrillHits(0.5, 7) == half);  // same seed, same drops
 }
 
 TEST_CASE("Cache: a record lost to the drill is gone for good", "[actions_core][cache]") {
@@ -190,38 +199,8 @@ TEST_CASE("Cache: a record lost to the drill is gone for good", "[actions_core][
 
 TEST_CASE("Cache: the eviction drill drops asynchronous reads as it drops synchronous ones",
           "[actions_core][cache]") {
-  auto count_async_hits = [](uint64_t seed) {
-    auto inner = std::make_shared<MemoryCache>();
-    EvictionDrillCache drill(inner, 0.5, seed);
-    int hits = 0;
-    for (int i = 0; i < 400; ++i) {
-      const auto key = "k" + std::to_string(i % 20);
-      bool hit = false;
-      drill.GetAsync(kScope, key, kNow, [&hit](std::optional<CacheRecord> r) { hit = r.has_value(); });
-      if (hit) {
-        ++hits;
-      } else {
-        REQUIRE(drill.Set(kScope, key, "v", {}, kNow).ok());
-      }
-    }
-    return hits;
-  };
-  auto count_sync_hits = [](uint64_t seed) {
-    auto inner = std::make_shared<MemoryCache>();
-    EvictionDrillCache drill(inner, 0.5, seed);
-    int hits = 0;
-    for (int i = 0; i < 400; ++i) {
-      const auto key = "k" + std::to_string(i % 20);
-      if (drill.Get(kScope, key, kNow)) {
-        ++hits;
-      } else {
-        REQUIRE(drill.Set(kScope, key, "v", {}, kNow).ok());
-      }
-    }
-    return hits;
-  };
-  CHECK(count_async_hits(7) == count_sync_hits(7));
-  CHECK(count_async_hits(7) < 380);
+  CHECK(CountDrillHits(0.5, 7, /*async=*/true) == CountDrillHits(0.5, 7));
+  CHECK(CountDrillHits(0.5, 7, /*async=*/true) < 380);
 }
 
 }  // namespace

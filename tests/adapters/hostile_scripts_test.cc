@@ -185,30 +185,22 @@ TEST_CASE("Hostile scripts: sign-ups that wait for a worker past the budget kill
   auto flow = f.Load({{"sleepy", Action("await new Promise((r) => setTimeout(r, 1000));")}}, options);
   REQUIRE(flow.ok());
   const int restarts_before = f.runtime().pool().restarts();
-  std::vector<std::optional<DecisionRecord>> records(12);
-  for (auto& slot : records) {
-    REQUIRE(ExecuteFlow(*flow.value(), testing::SampleEvent(), &f.runtime().scheduler(),
-                        [&slot](DecisionRecord r) { slot = std::move(r); })
-                .ok());
-  }
-  REQUIRE(adapters::RunUntil(f.runtime().io(), [&records] {
-    return std::all_of(records.begin(), records.end(), [](const auto& r) { return r.has_value(); });
-  }));
+  const auto records = f.RunConcurrently(*flow.value(), 12);
   int allowed = 0, overran = 0, never_started = 0;
   for (const auto& r : records) {
-    if (r->outcome == Outcome::kAllow) {
+    if (r.outcome == Outcome::kAllow) {
       ++allowed;
       continue;
     }
-    REQUIRE(r->outcome == Outcome::kError);
-    CHECK(r->error->error_class == ErrorClass::kActionTimeout);
-    if (r->error->message.find("did not start within the flow's 2500 ms budget: it waited") !=
+    REQUIRE(r.outcome == Outcome::kError);
+    CHECK(r.error->error_class == ErrorClass::kActionTimeout);
+    if (r.error->message.find("did not start within the flow's 2500 ms budget: it waited") !=
         std::string::npos) {
-      CHECK_THAT(r->error->message, Catch::EndsWith("in the queue for a Node worker, all busy with "
+      CHECK_THAT(r.error->message, Catch::EndsWith("in the queue for a Node worker, all busy with "
                                                     "other sign-ups"));
       ++never_started;
     } else {
-      CHECK_THAT(r->error->message,
+      CHECK_THAT(r.error->message,
                  Catch::Contains("did not finish within the flow's 2500 ms budget") &&
                      Catch::Contains("(it first waited"));
       ++overran;

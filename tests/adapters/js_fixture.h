@@ -6,7 +6,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -16,6 +18,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "prereg/actions/executor.h"
 #include "prereg/adapters/runtime.h"
 #include "support/flow_runner.h"
 
@@ -93,6 +96,23 @@ class JsFixture {
     INFO(record.status().ToString());
     REQUIRE(record.ok());
     return std::move(record).value();
+  }
+
+  // Starts `n` executions of `flow` at once and drives the event loop until all have decided.
+  std::vector<DecisionRecord> RunConcurrently(const Flow& flow, size_t n,
+                                              const nlohmann::json& event = SampleEvent()) {
+    std::vector<std::optional<DecisionRecord>> slots(n);
+    for (auto& slot : slots) {
+      Status s = ExecuteFlow(flow, event, &runtime_.scheduler(),
+                             [&slot](DecisionRecord r) { slot = std::move(r); });
+      REQUIRE(s.ok());
+    }
+    REQUIRE(adapters::RunUntil(runtime_.io(), [&slots] {
+      return std::all_of(slots.begin(), slots.end(), [](const auto& r) { return r.has_value(); });
+    }));
+    std::vector<DecisionRecord> records;
+    for (auto& slot : slots) records.push_back(std::move(*slot));
+    return records;
   }
 
   adapters::Runtime& runtime() { return runtime_; }

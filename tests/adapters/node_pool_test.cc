@@ -188,19 +188,10 @@ TEST_CASE("Node pool: every worker runs a generation's code as it was loaded, wh
     f.dir().Write("gen/version.js", edit.source);
     CHECK(adapters::BuildFlow(spec, {}, &f.runtime().pool(), ++generation).ok() == edit.loads);
     // Four at once on two workers: both run generation 1, one of them for the first time.
-    std::vector<std::optional<DecisionRecord>> records(4);
-    for (auto& slot : records) {
-      REQUIRE(ExecuteFlow(*v1.value(), testing::SampleEvent(), &f.runtime().scheduler(),
-                          [&slot](DecisionRecord r) { slot = std::move(r); })
-                  .ok());
-    }
-    REQUIRE(adapters::RunUntil(f.runtime().io(), [&records] {
-      return std::all_of(records.begin(), records.end(), [](const auto& r) { return r.has_value(); });
-    }));
-    for (const auto& r : records) {
-      INFO((r->error ? r->error->message : std::string()));
-      REQUIRE(r->outcome == Outcome::kAllow);
-      CHECK(r->app_metadata["version"] == 1);
+    for (const auto& r : f.RunConcurrently(*v1.value(), 4)) {
+      INFO((r.error ? r.error->message : std::string()));
+      REQUIRE(r.outcome == Outcome::kAllow);
+      CHECK(r.app_metadata["version"] == 1);
     }
   }
 }
