@@ -127,32 +127,39 @@ function tooLarge(text, isString) {
   return bytes > MAX_VALUE_BYTES ? {k: 'large', bytes, string: isString} : null;
 }
 
-function encode(v) {
+// The wire form of `v`, and about how many bytes it adds to a report.
+function encodeSized(v) {
   switch (typeof v) {
-    case 'undefined': return {k: 'undefined'};
-    case 'function': return {k: 'function'};
-    case 'symbol': return {k: 'symbol'};
-    case 'bigint': return {k: 'bigint'};
-    case 'number': return Number.isFinite(v) ? {j: v} : {k: 'nonfinite'};
-    case 'boolean': return {j: v};
-    case 'string':
-      return tooLarge(v, true) || (LONE_SURROGATE.test(v) ? {k: 'surrogate'} : {j: v});
+    case 'undefined': return [{k: 'undefined'}, 16];
+    case 'function': return [{k: 'function'}, 16];
+    case 'symbol': return [{k: 'symbol'}, 16];
+    case 'bigint': return [{k: 'bigint'}, 16];
+    case 'number': return Number.isFinite(v) ? [{j: v}, 24] : [{k: 'nonfinite'}, 16];
+    case 'boolean': return [{j: v}, 8];
+    case 'string': {
+      const wire = tooLarge(v, true) || (LONE_SURROGATE.test(v) ? {k: 'surrogate'} : {j: v});
+      return [wire, wire.j === undefined ? 48 : v.length * 3];
+    }
     default: break;
   }
-  if (v === null) return {j: null};
+  if (v === null) return [{j: null}, 8];
   let text;
   try {
     text = JSON.stringify(v);  // toJSON, Dates, dropped undefined members: as Auth0 does
   } catch (e) {
-    return /BigInt/i.test(String(e && e.message)) ? {k: 'bigint'} : {k: 'cycle'};
+    return [/BigInt/i.test(String(e && e.message)) ? {k: 'bigint'} : {k: 'cycle'}, 16];
   }
-  if (text === undefined) return {k: 'undefined'};
+  if (text === undefined) return [{k: 'undefined'}, 16];
   const large = tooLarge(text, text.charCodeAt(0) === 0x22);  // a Date's toJSON gives a string
-  if (large) return large;
+  if (large) return [large, 48];
   const {depth, lone} = inspectJson(text);
-  if (depth > MAX_DEPTH) return {k: 'deep'};
-  if (lone) return {k: 'surrogate'};
-  return {j: JSON.parse(text)};
+  if (depth > MAX_DEPTH) return [{k: 'deep'}, 16];
+  if (lone) return [{k: 'surrogate'}, 16];
+  return [{j: JSON.parse(text)}, text.length];
+}
+
+function encode(v) {
+  return encodeSized(v)[0];
 }
 
 function safeString(x) {
@@ -323,9 +330,7 @@ function push(ex, call, bytes) {
   ex.calls.push(call);
 }
 
-function argBytes(a) {
-  return a.j === undefined ? 32 : typeof a.j === 'string' ? a.j.length * 3 : JSON.stringify(a.j).length;
-}
+
 
 function finish(ex, end) {
   if (ex.done) return;
@@ -337,8 +342,14 @@ function finish(ex, end) {
 
 function record(ex, method, args) {
   if (ex.done || ex.overflow) return;
-  const a = Array.from(args, encode);
-  push(ex, {m: method, a}, a.reduce((n, x) => n + argBytes(x), 0));
+  const a = [];
+  let bytes = 0;
+  for (const arg of args) {
+    const [wire, size] = encodeSized(arg);
+    a.push(wire);
+    bytes += size;
+  }
+  push(ex, {m: method, a}, bytes);
 }
 
 function syncCall(ex, method, args) {
@@ -412,9 +423,8 @@ function runHook(ex, fn, user, context) {
   const cb = (err, response) => {
     if (ex.done) return;
     const e = describeCbError(err);
-    const r = encode(response);
-    push(ex, {m: 'cb', e, r}, argBytes(r) + (e.message || '').length * 3 +
-        (e.friendly || '').length * 3);
+    const [r, bytes] = encodeSized(response);
+    push(ex, {m: 'cb', e, r}, bytes + (e.message || '').length * 3 + (e.friendly || '').length * 3);
     if (!ex.called) {
       ex.called = true;
       // Report after the current turn, so that what the Hook does right after cb is seen too.

@@ -20,6 +20,14 @@ using json = nlohmann::json;
 constexpr const char* kActionPending =
     "the Action had not finished (a long loop, or a promise that never settles)";
 
+// Why a step whose report overflowed fails; `limit` is the report's size limit in bytes.
+StepEnd Overflowed(size_t limit) {
+  return StepEnd::Threw(fmt::format(
+      "the step made more API calls and console output than one report to the engine may hold "
+      "({} bytes); the calls after that were dropped",
+      limit));
+}
+
 }  // namespace
 
 void ScriptStep::Start(std::shared_ptr<StepRun> run) {
@@ -42,19 +50,16 @@ void ScriptStep::Start(std::shared_ptr<StepRun> run) {
   auto jobs = jobs_;
   const StepRun* key = run.get();
   auto started = std::make_shared<bool>(false);
-  const std::string overflow = fmt::format(
-      "the step made more API calls and console output than one report to the engine may hold "
-      "({} bytes); the calls after that were dropped",
-      pool_->options().max_reply_bytes / 2);
+  const size_t report_limit = pool_->options().max_reply_bytes / 2;
   JobCallbacks callbacks;
   callbacks.on_start = [run, started] {
     *started = true;
     run->MarkStarted();
   };
-  callbacks.on_sync = [run, gate, overflow](const json& msg, JobCallbacks::Answer answer) {
+  callbacks.on_sync = [run, gate, report_limit](const json& msg, JobCallbacks::Answer answer) {
     if (run->ended()) return answer(nullptr);
     if (MemberOf(msg, "overflow").is_boolean()) {
-      run->Finish(StepEnd::Threw(overflow));
+      run->Finish(Overflowed(report_limit));
       return answer(nullptr);
     }
     ApplyCalls(MemberOf(msg, "calls"), *run, gate.get());
@@ -68,10 +73,10 @@ void ScriptStep::Start(std::shared_ptr<StepRun> run) {
     // A cache store may answer later; the worker waits for it, the event loop does not.
     run->api().InvokeAsync(*method, args, std::move(answer));
   };
-  callbacks.on_done = [run, gate, jobs, key, overflow](const json& msg) {
+  callbacks.on_done = [run, gate, jobs, key, report_limit](const json& msg) {
     jobs->erase(key);
     if (run->ended()) return;
-    if (MemberOf(msg, "overflow").is_boolean()) return run->Finish(StepEnd::Threw(overflow));
+    if (MemberOf(msg, "overflow").is_boolean()) return run->Finish(Overflowed(report_limit));
     ApplyCalls(MemberOf(msg, "calls"), *run, gate.get());
     const json& end = MemberOf(msg, "end");
     const bool threw = StringMember(end, "kind") == "threw";
