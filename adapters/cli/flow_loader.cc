@@ -151,33 +151,39 @@ Result<FlowSpec> ParseStepArguments(const std::vector<std::string>& args,
 
 namespace {
 
-// Checks the scripts of `spec` one after the other, then builds the flow.
+// Loads every step's script at once (each in workers of its own), then builds the flow; when
+// several fail, the earliest step's error is reported.
 struct FlowBuild : std::enable_shared_from_this<FlowBuild> {
   FlowSpec spec;
   FlowOptions options;
   NodePool* pool;
   uint64_t generation;
   std::function<void(Result<std::unique_ptr<Flow>>)> done;
-  std::map<std::string, std::shared_ptr<Step>> loaded;  // a script used twice loads once
-  size_t next = 0;
+  std::vector<std::optional<Result<std::shared_ptr<ScriptWorkers>>>> loads;
+  size_t pending = 0;
 
-  void Continue() {
-    while (next < spec.steps.size() && loaded.count(spec.steps[next].script)) ++next;
-    if (next == spec.steps.size()) return Finish();
-    const std::string script = spec.steps[next].script;
-    pool->CheckScriptAsync(script, generation,
-                           [self = shared_from_this(), script](Result<StepKind> kind) {
-                             if (!kind.ok()) return self->done(kind.status());
-                             self->loaded[script] = std::make_shared<ScriptStep>(
-                                 self->pool, script, kind.value(), self->generation);
-                             self->Continue();
-                           });
+  void Start() {
+    loads.resize(spec.steps.size());
+    pending = spec.steps.size();
+    for (size_t i = 0; i < spec.steps.size(); ++i) {
+      const auto& step = spec.steps[i];
+      pool->LoadScriptAsync(step.script, generation, step.secrets,
+                            [self = shared_from_this(), i](Result<std::shared_ptr<ScriptWorkers>> r) {
+                              self->loads[i] = std::move(r);
+                              if (--self->pending == 0) self->Finish();
+                            });
+    }
   }
 
   void Finish() {
+    for (auto& load : loads) {
+      if (!load->ok()) return done(load->status());
+    }
     auto flow = std::make_unique<Flow>(std::move(options));
-    for (const auto& s : spec.steps) {
-      flow->Add(StepConfig{s.name, loaded[s.script], s.secrets, s.timeout_ms});
+    for (size_t i = 0; i < spec.steps.size(); ++i) {
+      const auto& s = spec.steps[i];
+      auto step = std::make_shared<ScriptStep>(loads[i]->value(), s.script, generation);
+      flow->Add(StepConfig{s.name, std::move(step), s.secrets, s.timeout_ms});
     }
     done(std::move(flow));
   }
@@ -193,7 +199,8 @@ void BuildFlowAsync(const FlowSpec& spec, FlowOptions options, NodePool* pool, u
   build->pool = pool;
   build->generation = generation;
   build->done = std::move(done);
-  build->Continue();
+  if (build->spec.steps.empty()) return build->Finish();
+  build->Start();
 }
 
 Result<std::unique_ptr<Flow>> BuildFlow(const FlowSpec& spec, FlowOptions options,

@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "prereg 0.1.0");
 
   prereg::cli::RunArgs run;
-  run.pool.workers = 1;
+  run.pool.workers = 1;  // one execution: one worker per script, no spare
+  run.pool.spares = 0;
   auto* run_cmd = app.add_subcommand(
       "run",
       "Run STEPs (Hook or Action .js files, in the order given, or flow files) on one event and "
@@ -57,13 +58,14 @@ int main(int argc, char** argv) {
   run_cmd->add_option("STEP", run.steps, "Hook/Action .js files or flow .json files")->required();
 
   prereg::cli::TestArgs test;
-  test.pool.workers = 2;
+  test.pool.workers = 1;  // cases run one at a time, each on fresh workers
+  test.pool.spares = 0;
   auto* test_cmd = app.add_subcommand(
       "test",
       "Run test cases (JSON files, or directories of them) and check their decision records. "
       "Prints one line per failure and a summary; exit 0 only when every case passes.");
   test_cmd->add_option("--junit", test.junit_path, "Also write a JUnit XML report to FILE");
-  test_cmd->add_option("--workers", test.pool.workers, "Node worker processes")
+  test_cmd->add_option("--workers", test.pool.workers, "Node worker processes per script")
       ->capture_default_str();
   test_cmd->add_option("--cache", test.cache_uri,
                        std::string(kCacheHelp) + ". Default: a fresh in-memory cache per case");
@@ -83,7 +85,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--token-file", serve.token_file,
                         "Bearer tokens, one per line; PREREG_TOKENS may add comma-separated ones");
   serve_cmd->add_flag("--no-auth", serve.no_auth, "Serve without authentication");
-  serve_cmd->add_option("--workers", serve.pool.workers, "Node worker processes")
+  serve_cmd->add_option("--workers", serve.pool.workers,
+                        "Node worker processes per script (each script of the flow has its own, "
+                        "plus a started spare)")
       ->capture_default_str();
   serve_cmd->add_option("--queue", serve.queue,
                         "Sign-ups that may wait for a worker before new ones get 503")
@@ -146,7 +150,7 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   compare_cmd->add_option("--cache", compare.cache_uri,
                           std::string(kCacheHelp) + ". Default: a fresh in-memory cache per side");
-  compare_cmd->add_option("--workers", compare.pool.workers, "Node worker processes")->capture_default_str();
+  compare_cmd->add_option("--workers", compare.pool.workers, "Node worker processes per script")->capture_default_str();
   AddPoolOptions(compare_cmd, &compare.pool);
 
   prereg::cli::EventsArgs events;

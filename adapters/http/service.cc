@@ -306,7 +306,7 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
   };
   http::RouteContext ctx;
   ctx.tokens = &tokens_;
-  ctx.ready = runtime_.pool().ready_workers() > 0;
+  ctx.ready = runtime_.pool().ready();
   ctx.accepting = accepting_;
   ctx.in_flight = in_flight_;
   ctx.capacity = static_cast<size_t>(options_.pool.workers) + options_.queue;

@@ -1,9 +1,9 @@
 'use strict';
-// prereg's Node worker. It applies no rule of its own: it loads scripts as CommonJS modules,
-// calls them, and reports what they did, in order, for the C++ engine to judge.
+// prereg's Node worker. It applies no rule of its own: it loads one script as a CommonJS module,
+// calls it, and reports what it did, in order, for the C++ engine to judge.
 //
 // Protocol: one JSON document per line.
-//   fd 0 (stdin)  engine -> worker   {t:'load', id, script, gen, source, quiet?}
+//   fd 0 (stdin)  engine -> worker   {t:'load', id, script, gen, source}   (the first request)
 //                                    {t:'exec', id, script, kind:'action', event}
 //                                    {t:'exec', id, script, kind:'hook', user, context}
 //   fd 3          worker -> engine   {t:'ready', pid, node}
@@ -22,26 +22,102 @@
 // Every string sent is well-formed Unicode (a lone surrogate in a log line becomes U+FFFD), so
 // every line parses. `overflow` says the execution recorded more than --max-report-bytes of calls
 // and log lines; the calls past that were dropped, and the engine fails the step.
+//
+// The script cannot tamper with what is recorded (SPEC §8): everything the runner uses to read
+// requests, record calls, encode replies and write them is captured below, before the script
+// loads, and called without going through prototypes the script could replace (JSON, Array,
+// String, Map, RegExp, Function.prototype.apply, Buffer, console, process.stdout). Messages are
+// assembled as text; a value is the text the original JSON.stringify gave for it (a script's own
+// toJSON shapes its own values, as it would on Auth0). What remains a script's to break is its
+// own worker: replacing, say, EventEmitter.prototype.emit stops its own requests from arriving, and
+// its own executions time out.
+
+// ---------------------------------------------------------------------------------------------
+// Captured before any script loads.
+
+const {apply: ReflectApply, defineProperty: ReflectDefineProperty} = Reflect;
+const {apply: FunctionApply, call: FunctionCall} = Function.prototype;
+const uncurry = (fn) => (self, ...args) => ReflectApply(fn, self, args);
+const {parse: JSONParse, stringify: JSONStringify} = JSON;
+const ObjectHasOwn = uncurry(Object.prototype.hasOwnProperty);
+const ObjectToString = uncurry(Object.prototype.toString);
+const StringCtor = String;
+const NumberCtor = Number;
+const NumberIsFinite = Number.isFinite;
+const NumberParseInt = Number.parseInt;
+const ErrorCtor = Error;
+const StringSlice = uncurry(String.prototype.slice);
+const StringCharCodeAt = uncurry(String.prototype.charCodeAt);
+const StringIndexOf = uncurry(String.prototype.indexOf);
+const StringStartsWith = uncurry(String.prototype.startsWith);
+const RegExpExec = uncurry(RegExp.prototype.exec);
+const MapCtor = Map;
+const MapGet = uncurry(Map.prototype.get);
+const MapSet = uncurry(Map.prototype.set);
+const Uint8ArrayCtor = Uint8Array;
+const ArrayBufferCtor = ArrayBuffer;
+const TextDecoderCtor = TextDecoder;
+const TextDecoderDecode = uncurry(TextDecoder.prototype.decode);
+const BufferByteLength = Buffer.byteLength;
+const BufferFrom = Buffer.from;
+const SetImmediate = setImmediate;
+const HrtimeBigint = process.hrtime.bigint;
+const ProcessOn = uncurry(process.on);
+const ProcessArgv = process.argv;
 
 const fs = require('fs');
 const path = require('path');
 const util = require('util');
 const Module = require('module');
+const {writeSync: WriteSync, readSync: ReadSync} = fs;
+const {format: UtilFormat, inspect: UtilInspect} = util;
+const PathDirname = path.dirname;
+const ModuleNodeModulePaths = Module._nodeModulePaths;
+const ModuleCompile = uncurry(Module.prototype._compile);
+const ModuleResolveFilename = Module._resolveFilename;
+
+// Node's event emitters call a listener with `listener.apply(...)`, and its streams call
+// internal functions with `.call`: a script replacing Function.prototype.apply or call would
+// stop the runner's requests from arriving. The functions on that path get their own copies.
+function pinned(fn) {
+  ReflectDefineProperty(fn, 'apply', {__proto__: null, value: FunctionApply});
+  ReflectDefineProperty(fn, 'call', {__proto__: null, value: FunctionCall});
+  return fn;
+}
+pinned(require('stream').Readable.prototype.read);
+
+// Appends without Array.prototype.push (or a setter a script put on Array.prototype).
+function append(list, value) {
+  ReflectDefineProperty(list, list.length,
+                        {__proto__: null, value, writable: true, enumerable: true, configurable: true});
+}
+
+// obj[key] when obj holds it itself, else undefined: never a property from a prototype.
+function own(obj, key) {
+  return obj !== null && typeof obj === 'object' && ObjectHasOwn(obj, key) ? obj[key] : undefined;
+}
 
 const REQUEST_FD = 0;
 const REPLY_FD = 3;
 const SYNC_FD = 4;
-// After reporting, poll for the next request this long before sleeping in the event loop: the
-// engine usually sends it within microseconds, and waking from epoll costs tens of them.
-const SPIN_US = Number((process.argv.find((a) => a.startsWith('--spin-us=')) || '=100').split('=')[1]);
 // Console output per execution; past it lines are dropped here, and the engine adds the marker.
 const MAX_LOG_BYTES = 256 * 1024;
 // Limits the engine sets (adapters/node: PoolOptions): one value, its nesting, one report.
 function numberArg(name, fallback) {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  const n = arg ? Number(arg.slice(name.length + 3)) : NaN;
-  return Number.isFinite(n) && n > 0 ? n : fallback;
+  const prefix = `--${name}=`;
+  for (let i = 0; i < ProcessArgv.length; i++) {
+    const arg = ProcessArgv[i];
+    if (StringStartsWith(arg, prefix)) {
+      const n = NumberCtor(StringSlice(arg, prefix.length));
+      return NumberIsFinite(n) && n >= 0 ? n : fallback;
+    }
+  }
+  return fallback;
 }
+// After reporting, poll for the next request this long before sleeping in the event loop: the
+// engine usually sends it within microseconds, and waking from epoll costs tens of them.
+const SPIN_US = numberArg('spin-us', 100);
+const SPIN_NS = BigInt(SPIN_US) * 1000n;
 const MAX_VALUE_BYTES = numberArg('max-value-bytes', 256 * 1024);
 const MAX_DEPTH = numberArg('max-depth', 128);
 const MAX_REPORT_BYTES = numberArg('max-report-bytes', 512 * 1024);
@@ -52,47 +128,83 @@ const MAX_MESSAGE_CHARS = 4096;
 // Output to the engine.
 
 function writeAll(fd, text) {
-  const buf = Buffer.from(text);
+  const buf = ReflectApply(BufferFrom, Buffer, [text]);
   let off = 0;
   while (off < buf.length) {
     try {
-      off += fs.writeSync(fd, buf, off);
+      off += WriteSync(fd, buf, off);
     } catch (e) {
-      if (e.code !== 'EAGAIN') throw e;
+      if (own(e, 'code') !== 'EAGAIN') throw e;
     }
   }
 }
 
-function send(msg) {
-  writeAll(REPLY_FD, JSON.stringify(msg) + '\n');
+// A string as JSON. The original JSON.stringify runs no script code for a primitive string.
+const quote = (s) => JSONStringify(s);
+
+// Sends one message: `fields` is JSON text of its members ("\"t\":\"done\",...").
+function send(fields) {
+  writeAll(REPLY_FD, `{${fields}}\n`);
 }
 
-const syncBuf = Buffer.alloc(64 * 1024);
+const syncBuffer = new ArrayBufferCtor(64 * 1024);
+const syncBytes = new Uint8ArrayCtor(syncBuffer);
+const syncDecoder = new TextDecoderCtor();
 function readSyncLine() {
   let text = '';
   for (;;) {
     let n;
     try {
-      n = fs.readSync(SYNC_FD, syncBuf, 0, syncBuf.length, null);
+      n = ReadSync(SYNC_FD, syncBytes, 0, syncBytes.length, null);
     } catch (e) {
-      if (e.code === 'EAGAIN') continue;
+      if (own(e, 'code') === 'EAGAIN') continue;
       throw e;
     }
-    if (n === 0) throw new Error('prereg: the engine closed the synchronous channel');
-    text += syncBuf.toString('utf8', 0, n);
-    if (text.endsWith('\n')) return JSON.parse(text);
+    if (n === 0) throw new ErrorCtor('prereg: the engine closed the synchronous channel');
+    text += TextDecoderDecode(syncDecoder, new Uint8ArrayCtor(syncBuffer, 0, n), {stream: true});
+    if (StringCharCodeAt(text, text.length - 1) === 0x0a) return JSONParse(text);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Values as the engine needs them.
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+// A lone surrogate: a high one not followed by a low one, or a low one not after a high one.
+function hasLoneSurrogate(s) {
+  for (let i = 0; i < s.length; i++) {
+    const c = StringCharCodeAt(s, i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c <= 0xdbff) {
+      const next = StringCharCodeAt(s, i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+        continue;
+      }
+    }
+    return true;
+  }
+  return false;
+}
 
 // `s` with every lone surrogate replaced by U+FFFD, for text the engine only shows (logs, errors).
 function wellFormed(s) {
-  return LONE_SURROGATE.test(s) ? s.replace(LONE_SURROGATES, '\uFFFD') : s;
+  if (!hasLoneSurrogate(s)) return s;
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = StringCharCodeAt(s, i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c <= 0xdbff) {
+      const next = StringCharCodeAt(s, i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+        continue;
+      }
+    }
+    out += StringSlice(s, from, i) + '\uFFFD';
+    from = i + 1;
+  }
+  return out + StringSlice(s, from);
 }
 
 // The deepest nesting in JSON.stringify's output, and whether it holds a lone surrogate: the
@@ -100,14 +212,14 @@ function wellFormed(s) {
 function inspectJson(text) {
   let depth = 0, deepest = 0, lone = false;
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+    const c = StringCharCodeAt(text, i);
     if (c === 0x22) {  // a string: skip to its closing quote
       for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
+        const d = StringCharCodeAt(text, i);
         if (d === 0x22) break;
         if (d !== 0x5c) continue;
-        if (text.charCodeAt(i + 1) === 0x75) {  // \uXXXX
-          const unit = parseInt(text.substr(i + 2, 4), 16);
+        if (StringCharCodeAt(text, i + 1) === 0x75) {  // \uXXXX
+          const unit = NumberParseInt(StringSlice(text, i + 2, i + 6), 16);
           if (unit >= 0xd800 && unit <= 0xdfff) lone = true;
         }
         i++;
@@ -118,84 +230,93 @@ function inspectJson(text) {
       depth--;
     }
   }
-  return {depth: deepest, lone};
+  return {__proto__: null, depth: deepest, lone};
 }
 
 function tooLarge(text, isString) {
   if (text.length <= MAX_VALUE_BYTES / 3) return null;  // UTF-8 takes at most 3 bytes a unit
-  const bytes = Buffer.byteLength(text);
-  return bytes > MAX_VALUE_BYTES ? {k: 'large', bytes, string: isString} : null;
+  const bytes = BufferByteLength(text);
+  return bytes > MAX_VALUE_BYTES ? `{"k":"large","bytes":${bytes},"string":${isString}}` : null;
 }
 
-// The wire form of `v`, and about how many bytes it adds to a report.
+const KIND = (k) => `{"k":"${k}"}`;
+
+// The wire form of `v` as JSON text, and about how many bytes it adds to a report.
 function encodeSized(v) {
   switch (typeof v) {
-    case 'undefined': return [{k: 'undefined'}, 16];
-    case 'function': return [{k: 'function'}, 16];
-    case 'symbol': return [{k: 'symbol'}, 16];
-    case 'bigint': return [{k: 'bigint'}, 16];
-    case 'number': return Number.isFinite(v) ? [{j: v}, 24] : [{k: 'nonfinite'}, 16];
-    case 'boolean': return [{j: v}, 8];
+    case 'undefined': return [KIND('undefined'), 16];
+    case 'function': return [KIND('function'), 16];
+    case 'symbol': return [KIND('symbol'), 16];
+    case 'bigint': return [KIND('bigint'), 16];
+    case 'number': return NumberIsFinite(v) ? [`{"j":${JSONStringify(v)}}`, 24] : [KIND('nonfinite'), 16];
+    case 'boolean': return [v ? '{"j":true}' : '{"j":false}', 12];
     case 'string': {
-      const wire = tooLarge(v, true) || (LONE_SURROGATE.test(v) ? {k: 'surrogate'} : {j: v});
-      return [wire, wire.j === undefined ? 48 : v.length * 3];
+      const large = tooLarge(v, true);
+      if (large) return [large, 48];
+      if (hasLoneSurrogate(v)) return [KIND('surrogate'), 16];
+      const text = quote(v);
+      return [`{"j":${text}}`, text.length];
     }
     default: break;
   }
-  if (v === null) return [{j: null}, 8];
+  if (v === null) return ['{"j":null}', 12];
   let text;
   try {
-    text = JSON.stringify(v);  // toJSON, Dates, dropped undefined members: as Auth0 does
+    text = JSONStringify(v);  // toJSON, Dates, dropped undefined members: as Auth0 does
   } catch (e) {
-    return [/BigInt/i.test(String(e && e.message)) ? {k: 'bigint'} : {k: 'cycle'}, 16];
+    let bigint = false;
+    try {
+      bigint = RegExpExec(/BigInt/i, StringCtor(own(e, 'message'))) !== null;
+    } catch (ignored) { /* a thrown value that cannot be read */ }
+    return [KIND(bigint ? 'bigint' : 'cycle'), 16];
   }
-  if (text === undefined) return [{k: 'undefined'}, 16];
-  const large = tooLarge(text, text.charCodeAt(0) === 0x22);  // a Date's toJSON gives a string
+  if (text === undefined) return [KIND('undefined'), 16];
+  const large = tooLarge(text, StringCharCodeAt(text, 0) === 0x22);  // a Date's toJSON: a string
   if (large) return [large, 48];
-  const {depth, lone} = inspectJson(text);
-  if (depth > MAX_DEPTH) return [{k: 'deep'}, 16];
-  if (lone) return [{k: 'surrogate'}, 16];
-  return [{j: JSON.parse(text)}, text.length];
+  const shape = inspectJson(text);
+  if (shape.depth > MAX_DEPTH) return [KIND('deep'), 16];
+  if (shape.lone) return [KIND('surrogate'), 16];
+  return [`{"j":${text}}`, text.length];
 }
 
-function encode(v) {
-  return encodeSized(v)[0];
+// Text for the engine to show: well-formed, and cut to MAX_MESSAGE_CHARS.
+function shortText(s) {
+  const cut = s.length > MAX_MESSAGE_CHARS ? StringSlice(s, 0, MAX_MESSAGE_CHARS) + '... (cut)' : s;
+  return wellFormed(cut);
 }
 
 function safeString(x) {
   try {
-    return String(x);
+    return StringCtor(x);
   } catch (e) {
-    return Object.prototype.toString.call(x);
+    return ObjectToString(x);
   }
 }
 
 // Where in `script` an error was raised, from its stack: " (at /path/x.js:12:7)".
 function locate(e, script) {
-  const stack = e && typeof e.stack === 'string' ? e.stack : '';
-  for (const line of stack.split('\n')) {
-    const i = line.indexOf(script + ':');
-    if (i >= 0) {
-      const m = /^(\d+):(\d+)/.exec(line.slice(i + script.length + 1));
-      if (m) return ` (at ${script}:${m[1]}:${m[2]})`;
-    }
+  let stack = '';
+  try {
+    const s = e !== null && typeof e === 'object' ? e.stack : undefined;
+    if (typeof s === 'string') stack = s;
+  } catch (ignored) { /* a throwing getter */ }
+  const needle = script + ':';
+  let at = StringIndexOf(stack, needle);
+  while (at >= 0) {
+    const m = RegExpExec(/^(\d+):(\d+)/, StringSlice(stack, at + needle.length, at + needle.length + 24));
+    if (m) return ` (at ${script}:${m[1]}:${m[2]})`;
+    at = StringIndexOf(stack, needle, at + 1);
   }
   return '';
 }
 
-// Text for the engine to show: well-formed, and cut to MAX_MESSAGE_CHARS.
-function shortText(s) {
-  const cut = s.length > MAX_MESSAGE_CHARS ? s.slice(0, MAX_MESSAGE_CHARS) + '... (cut)' : s;
-  return wellFormed(cut);
-}
-
 function describeError(e, script) {
   try {
-    if (e instanceof Error || (e && typeof e === 'object' && 'message' in e)) {
+    if (e !== null && typeof e === 'object' && ('message' in e || e instanceof ErrorCtor)) {
       const name = e.name || 'Error';
       return shortText(`${safeString(name)}: ${safeString(e.message)}${locate(e, script)}`);
     }
-    return shortText(`threw ${typeof e === 'string' ? JSON.stringify(e) : safeString(e)}`);
+    return shortText(`threw ${typeof e === 'string' ? quote(e) : safeString(e)}`);
   } catch (err) {  // a getter that throws, say
     return 'threw a value that cannot be described';
   }
@@ -204,7 +325,7 @@ function describeError(e, script) {
 // ---------------------------------------------------------------------------------------------
 // Hooks' global error class (Auth0's ExtensibilityUserError subclass).
 
-class PreUserRegistrationError extends Error {
+class PreUserRegistrationError extends ErrorCtor {
   constructor(message, friendlyMessage) {
     super(message);
     this.name = 'PreUserRegistrationError';
@@ -212,95 +333,109 @@ class PreUserRegistrationError extends Error {
   }
 }
 
+// cb's first argument, described as JSON text: {t, pur, message, friendly}.
 function describeCbError(err) {
-  if (!err) return {t: false};
-  const pur = err instanceof PreUserRegistrationError ||
-      (typeof err === 'object' && err.name === 'PreUserRegistrationError');
-  let message;
-  if (err instanceof Error) {
-    message = safeString(err.message);
-  } else {
-    message = err.message ? safeString(err.message) : safeString(err);
+  if (!err) return '{"t":false}';
+  let pur = false, message = '', friendly;
+  try {
+    pur = err instanceof PreUserRegistrationError ||
+        (typeof err === 'object' && err.name === 'PreUserRegistrationError');
+    if (err instanceof ErrorCtor) {
+      message = safeString(err.message);
+    } else {
+      message = err.message ? safeString(err.message) : safeString(err);
+    }
+    if (pur && err.friendlyMessage !== undefined && err.friendlyMessage !== null) {
+      friendly = safeString(err.friendlyMessage);
+    }
+  } catch (e) {
+    message = 'threw a value that cannot be described';
   }
-  const out = {t: true, pur, message: wellFormed(message)};
-  if (pur && err.friendlyMessage !== undefined && err.friendlyMessage !== null) {
-    out.friendly = wellFormed(safeString(err.friendlyMessage));
-  }
-  return out;
+  return `{"t":true,"pur":${pur},"message":${quote(wellFormed(message))}` +
+      (friendly === undefined ? '}' : `,"friendly":${quote(wellFormed(friendly))}}`);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Module loading. Auth0 Hooks may pin versions in require('name@1.2.3'): such a request resolves
 // to the installed `name`, so Hooks run unmodified.
 
-const originalResolve = Module._resolveFilename;
 Module._resolveFilename = function(request, ...rest) {
+  const args = [request];
+  for (let i = 0; i < rest.length; i++) append(args, rest[i]);
   try {
-    return originalResolve.call(this, request, ...rest);
+    return ReflectApply(ModuleResolveFilename, this, args);
   } catch (e) {
-    const m = /^((?:@[^/@]+\/)?[^/@]+)@[^/]+$/.exec(request);
-    if (!m || e.code !== 'MODULE_NOT_FOUND') throw e;
-    return originalResolve.call(this, m[1], ...rest);
+    const m = RegExpExec(/^((?:@[^/@]+\/)?[^/@]+)@[^/]+$/, request);
+    if (!m || own(e, 'code') !== 'MODULE_NOT_FOUND') throw e;
+    args[0] = m[1];
+    return ReflectApply(ModuleResolveFilename, this, args);
   }
 };
 
 function describeLoadError(e, script) {
-  const dir = path.dirname(script);
+  const dir = PathDirname(script);
   if (e instanceof SyntaxError) {
-    const first = String(e.stack || '').split('\n')[0];
-    const line = first.startsWith(script + ':') ? first.slice(script.length + 1) : '';
-    return `${script}${line ? ' line ' + line : ''}: syntax error: ${e.message}. ` +
-        `Fix the script until \`node --check ${script}\` passes.`;
+    let first = '';
+    try {
+      first = StringCtor(e.stack || '');
+    } catch (ignored) { /* keep '' */ }
+    const nl = StringIndexOf(first, '\n');
+    if (nl >= 0) first = StringSlice(first, 0, nl);
+    const line = StringStartsWith(first, script + ':') ? StringSlice(first, script.length + 1) : '';
+    return shortText(`${script}${line ? ' line ' + line : ''}: syntax error: ${e.message}. ` +
+        `Fix the script until \`node --check ${script}\` passes.`);
   }
-  if (e && e.code === 'MODULE_NOT_FOUND') {
-    const m = /Cannot find module '([^']+)'/.exec(e.message);
+  if (e && own(e, 'code') === 'MODULE_NOT_FOUND') {
+    const m = RegExpExec(/Cannot find module '([^']+)'/, StringCtor(e.message));
     const name = m ? m[1] : '?';
-    return `${script}${locate(e, script)}: cannot find module '${name}'. ` +
-        `Install it beside the script (cd ${dir} && npm install ${name.replace(/@[^/@]*$/, '') ||
-        name}), or remove the require.`;
+    const bare = RegExpExec(/^(.*)@[^/@]*$/, name);
+    return shortText(`${script}${locate(e, script)}: cannot find module '${name}'. ` +
+        `Install it beside the script (cd ${dir} && npm install ${bare && bare[1] ? bare[1] : name}), ` +
+        'or remove the require.');
   }
-  return `${script}: threw while loading: ${describeError(e, script)}. ` +
-      'Top-level code runs when the flow loads and must not throw.';
+  return shortText(`${script}: threw while loading: ${describeError(e, script)}. ` +
+      'Top-level code runs when the flow loads and must not throw.');
 }
-
-// script path + generation -> {kind, fn} or {error}. The engine sends the source it read when the
-// flow's generation was loaded, so every worker runs exactly that code, whatever the file holds
-// now: a reload sees edits, and executions of the previous generation keep what they started
-// with even on a worker that never ran them before. Modules the script requires come from disk.
-const loaded = new Map();
 
 // Evaluates `source` as the CommonJS module `script` (its require, __dirname, node_modules).
 function compile(script, source) {
   const m = new Module(script, module);
   m.filename = script;
-  m.paths = Module._nodeModulePaths(path.dirname(script));
-  m._compile(source, script);
+  m.paths = ModuleNodeModulePaths(PathDirname(script));
+  ModuleCompile(m, source, script);
   m.loaded = true;
   return m.exports;
 }
 
-function load(script, gen = 0, source = undefined) {
+// script path + generation -> {kind, fn} or {error}. The engine sends the source it read when the
+// flow's generation was loaded, so every worker runs exactly that code, whatever the file holds
+// now. Modules the script requires come from disk.
+const loaded = new MapCtor();
+
+function load(script, gen, source) {
   const id = `${gen}\0${script}`;
-  let entry = loaded.get(id);
+  let entry = MapGet(loaded, id);
   if (entry) return entry;
   globalThis.PreUserRegistrationError = PreUserRegistrationError;
   try {
     const exported = typeof source === 'string' ? compile(script, source) : require(script);
-    if (exported && typeof exported.onExecutePreUserRegistration === 'function') {
-      entry = {kind: 'action', fn: exported.onExecutePreUserRegistration};
+    const action = exported ? exported.onExecutePreUserRegistration : undefined;
+    if (typeof action === 'function') {
+      entry = {__proto__: null, kind: 'action', fn: action};
     } else if (typeof exported === 'function') {
-      entry = {kind: 'hook', fn: exported};
+      entry = {__proto__: null, kind: 'hook', fn: exported};
     } else {
       entry = {
+        __proto__: null,
         error: `${script}: exports neither a Hook (module.exports = function (user, context, ` +
             'cb) {...}) nor an Action (exports.onExecutePreUserRegistration = async (event, ' +
             'api) => {...}).',
       };
     }
   } catch (e) {
-    entry = {error: describeLoadError(e, script)};
+    entry = {__proto__: null, error: describeLoadError(e, script)};
   }
-  loaded.set(id, entry);
+  MapSet(loaded, id, entry);
   return entry;
 }
 
@@ -309,65 +444,71 @@ function load(script, gen = 0, source = undefined) {
 
 let current = null;
 
-function report(ex, msg) {
-  msg.id = ex.id;
-  msg.calls = ex.calls;
-  if (ex.overflow) msg.overflow = true;
+// Reports what `ex` recorded since its last report; `fields` are the message's own members.
+function report(ex, fields) {
+  let calls = '';
+  for (let i = 0; i < ex.calls.length; i++) calls += (i ? ',' : '') + ex.calls[i];
   ex.calls = [];
   ex.reportBytes = 0;
-  send(msg);
+  send(`${fields},"id":${ex.id},"calls":[${calls}]${ex.overflow ? ',"overflow":true' : ''}`);
 }
 
-// Records one call of about `bytes` bytes, unless the report is full: then it and every later call
-// of the execution are dropped, and the report says so.
-function push(ex, call, bytes) {
+// Records one call (JSON text) of about `bytes` bytes, unless the report is full: then it and
+// every later call of the execution are dropped, and the report says so.
+function record(ex, call, bytes) {
   if (ex.done || ex.overflow) return;
   ex.reportBytes += bytes + 32;
   if (ex.reportBytes > MAX_REPORT_BYTES) {
     ex.overflow = true;
     return;
   }
-  ex.calls.push(call);
+  append(ex.calls, call);
 }
 
+// The encoded arguments of a call, as JSON text, and their size.
+function encodeArgs(args) {
+  let text = '';
+  let bytes = 0;
+  for (let i = 0; i < args.length; i++) {
+    const encoded = encodeSized(args[i]);  // indexed, not destructured: no array iterator
+    text += (i ? ',' : '') + encoded[0];
+    bytes += encoded[1];
+  }
+  return [text, bytes];
+}
 
-
-function finish(ex, end) {
+function finish(ex, kind, message) {
   if (ex.done) return;
   ex.done = true;
   if (current === ex) current = null;
-  report(ex, {t: 'done', end});
+  const end = message === undefined ? `{"kind":"${kind}"}`
+                                    : `{"kind":"${kind}","message":${quote(message)}}`;
+  report(ex, `"t":"done","end":${end}`);
   spinForRequest();
 }
 
-function record(ex, method, args) {
+function apiCall(ex, method, args) {
   if (ex.done || ex.overflow) return;
-  const a = [];
-  let bytes = 0;
-  for (const arg of args) {
-    const [wire, size] = encodeSized(arg);
-    a.push(wire);
-    bytes += size;
-  }
-  push(ex, {m: method, a}, bytes);
+  const encoded = encodeArgs(args);
+  record(ex, `{"m":"${method}","a":[${encoded[0]}]}`, encoded[1]);
 }
 
 function syncCall(ex, method, args) {
   if (ex.done) return undefined;
-  const call = {m: method, a: args.map(encode)};
-  report(ex, {t: 'sync', call});
+  report(ex, `"t":"sync","call":{"m":"${method}","a":[${encodeArgs(args)[0]}]}`);
   const answer = readSyncLine();
-  return answer.r === null ? undefined : answer.r;
+  const r = own(answer, 'r');
+  return r === null ? undefined : r;
 }
 
 function makeApi(ex) {
   const api = {
-    access: {deny(...a) { record(ex, 'access.deny', a); return api; }},
-    validation: {error(...a) { record(ex, 'validation.error', a); return api; }},
+    access: {deny(...a) { apiCall(ex, 'access.deny', a); return api; }},
+    validation: {error(...a) { apiCall(ex, 'validation.error', a); return api; }},
     user: {
-      setAppMetadata(...a) { record(ex, 'user.setAppMetadata', a); return api; },
-      setUserMetadata(...a) { record(ex, 'user.setUserMetadata', a); return api; },
-      setUserId(...a) { record(ex, 'user.setUserId', a); return api; },
+      setAppMetadata(...a) { apiCall(ex, 'user.setAppMetadata', a); return api; },
+      setUserMetadata(...a) { apiCall(ex, 'user.setUserMetadata', a); return api; },
+      setUserId(...a) { apiCall(ex, 'user.setUserId', a); return api; },
     },
     cache: {
       get(key) { return syncCall(ex, 'cache.get', [key]); },
@@ -384,38 +525,39 @@ function makeApi(ex) {
 function log(text) {
   const ex = current;
   if (!ex || ex.done) {
-    process.stderr.write(text + '\n');
+    writeAll(2, text + '\n');
     return;
   }
   // Send at most one byte past the budget: the engine cuts the line and adds the marker.
   const room = MAX_LOG_BYTES - ex.logBytes;
   if (room < 0) return;
-  const line = wellFormed(text.length > room + 1 ? text.slice(0, room + 1) : text);
-  const bytes = Buffer.byteLength(line);
+  const line = wellFormed(text.length > room + 1 ? StringSlice(text, 0, room + 1) : text);
+  const bytes = BufferByteLength(line);
   ex.logBytes += bytes;
-  push(ex, {m: 'log', line}, bytes);
+  record(ex, `{"m":"log","line":${quote(line)}}`, bytes);
 }
 
-for (const m of ['log', 'info', 'warn', 'error', 'debug', 'trace']) {
-  console[m] = (...args) => log(util.format(...args));
+const consoleMethods = ['log', 'info', 'warn', 'error', 'debug', 'trace'];
+for (let i = 0; i < consoleMethods.length; i++) {
+  console[consoleMethods[i]] = (...args) => log(ReflectApply(UtilFormat, util, args));
 }
-console.dir = (obj, options) => log(util.inspect(obj, options));
+console.dir = (obj, options) => log(UtilInspect(obj, options));
 
 async function runAction(ex, fn, event) {
   delete globalThis.PreUserRegistrationError;
   try {
     await fn(event, makeApi(ex));
-    finish(ex, {kind: 'returned'});
+    finish(ex, 'returned');
   } catch (e) {
-    finish(ex, {kind: 'threw', message: describeError(e, ex.script)});
+    finish(ex, 'threw', describeError(e, ex.script));
   }
 }
 
 function hookThrew(ex, e) {
   if (ex.done) return;
   const message = describeError(e, ex.script);
-  push(ex, {m: 'throw', message}, message.length);
-  if (!ex.called) finish(ex, {kind: 'threw', message: describeError(e, ex.script)});
+  record(ex, `{"m":"throw","message":${quote(message)}}`, message.length);
+  if (!ex.called) finish(ex, 'threw', message);
 }
 
 function runHook(ex, fn, user, context) {
@@ -423,16 +565,17 @@ function runHook(ex, fn, user, context) {
   const cb = (err, response) => {
     if (ex.done) return;
     const e = describeCbError(err);
-    const [r, bytes] = encodeSized(response);
-    push(ex, {m: 'cb', e, r}, bytes + (e.message || '').length * 3 + (e.friendly || '').length * 3);
+    const r = encodeSized(response);
+    record(ex, `{"m":"cb","e":${e},"r":${r[0]}}`, r[1] + e.length);
     if (!ex.called) {
       ex.called = true;
       // Report after the current turn, so that what the Hook does right after cb is seen too.
-      setImmediate(() => finish(ex, {kind: 'returned'}));
+      SetImmediate(() => finish(ex, 'returned'));
     }
   };
   try {
     const ret = fn(user, context, cb);
+    // A promise the Hook returned: its own `then`, as any caller of the Hook would use.
     if (ret && typeof ret.then === 'function') ret.then(undefined, (e) => hookThrew(ex, e));
   } catch (e) {
     hookThrew(ex, e);
@@ -440,16 +583,18 @@ function runHook(ex, fn, user, context) {
 }
 
 function execute(msg) {
-  const ex = {id: msg.id, script: msg.script, calls: [], logBytes: 0, reportBytes: 0,
-              overflow: false, done: false, called: false};
-  const entry = load(msg.script, msg.gen);
-  if (entry.error) return finish(ex, {kind: 'threw', message: entry.error});
-  if (entry.kind !== msg.kind) {
-    return finish(ex, {kind: 'threw', message: `${msg.script} is a ${entry.kind}, not a ${msg.kind}`});
+  const script = own(msg, 'script');
+  const kind = own(msg, 'kind');
+  const ex = {__proto__: null, id: NumberCtor(own(msg, 'id')), script, calls: [], logBytes: 0,
+              reportBytes: 0, overflow: false, done: false, called: false};
+  const entry = load(script, own(msg, 'gen'), undefined);
+  if (entry.error) return finish(ex, 'threw', entry.error);
+  if (entry.kind !== kind) {
+    return finish(ex, 'threw', `${script} is a ${entry.kind}, not a ${kind}`);
   }
   current = ex;
-  if (entry.kind === 'action') return runAction(ex, entry.fn, msg.event);
-  return runHook(ex, entry.fn, msg.user, msg.context);
+  if (entry.kind === 'action') return runAction(ex, entry.fn, own(msg, 'event'));
+  return runHook(ex, entry.fn, own(msg, 'user'), own(msg, 'context'));
 }
 
 // Errors that escape the script's own promise chain (a rejection in a timer, a throw in a
@@ -457,75 +602,80 @@ function execute(msg) {
 function escaped(what, e) {
   const ex = current;
   if (!ex || ex.done) {
-    process.stderr.write(`prereg worker: ${what} outside an execution: ${describeError(e, '')}\n`);
+    writeAll(2, `prereg worker: ${what} outside an execution: ${describeError(e, '')}\n`);
     return;
   }
+  const message = `${what}: ${describeError(e, ex.script)}`;
   if (ex.called) {  // a Hook that already called cb: logged and ignored
-    const message = `${what}: ${describeError(e, ex.script)}`;
-    push(ex, {m: 'throw', message}, message.length);
+    record(ex, `{"m":"throw","message":${quote(message)}}`, message.length);
     return;
   }
-  finish(ex, {kind: 'threw', message: `${what}: ${describeError(e, ex.script)}`});
+  finish(ex, 'threw', message);
 }
-process.on('unhandledRejection', (e) => escaped('unhandled promise rejection', e));
-process.on('uncaughtException', (e) => escaped('uncaught exception', e));
-process.on('exit', (code) => {
+ProcessOn(process, 'unhandledRejection',
+          pinned((e) => escaped('unhandled promise rejection', e)));
+ProcessOn(process, 'uncaughtException', pinned((e) => escaped('uncaught exception', e)));
+ProcessOn(process, 'exit', pinned((code) => {
   try {
-    send({t: 'exit', code});
+    send(`"t":"exit","code":${NumberCtor(code) | 0}`);
   } catch (e) { /* the engine is gone */ }
-});
+}));
 
 // ---------------------------------------------------------------------------------------------
 
 function handle(line) {
   let msg;
   try {
-    msg = JSON.parse(line);
+    msg = JSONParse(line);
   } catch (e) {
-    process.stderr.write(`prereg worker: bad request: ${e.message}\n`);
+    writeAll(2, `prereg worker: bad request: ${describeError(e, '')}\n`);
     return;
   }
-  if (msg.t === 'load') {
-    const entry = load(msg.script, msg.gen, msg.source);
-    if (msg.quiet) return;  // loaded ahead of an execution, which reports any error
-    send(entry.error ? {t: 'loaded', id: msg.id, error: entry.error}
-                     : {t: 'loaded', id: msg.id, kind: entry.kind});
-  } else if (msg.t === 'exec') {
+  const type = own(msg, 't');
+  if (type === 'load') {
+    const entry = load(own(msg, 'script'), own(msg, 'gen'), own(msg, 'source'));
+    const id = NumberCtor(own(msg, 'id'));
+    send(entry.error ? `"t":"loaded","id":${id},"error":${quote(entry.error)}`
+                     : `"t":"loaded","id":${id},"kind":"${entry.kind}"`);
+  } else if (type === 'exec') {
     execute(msg);
   }
 }
 
-// Requests arrive on stdin as lines, through the event loop or through spinForRequest. Bytes
-// are split into lines before decoding, so a chunk boundary inside a character is harmless.
-let pendingInput = Buffer.alloc(0);
-function feed(chunk) {
-  pendingInput = pendingInput.length ? Buffer.concat([pendingInput, chunk]) : chunk;
+// Requests arrive on stdin as lines, through the event loop or through spinForRequest. A
+// streaming decoder keeps a character split across chunks whole.
+const requestDecoder = new TextDecoderCtor();
+let pendingInput = '';
+function feed(bytes) {
+  pendingInput += TextDecoderDecode(requestDecoder, bytes, {stream: true});
   let nl;
-  while ((nl = pendingInput.indexOf(0x0a)) >= 0) {
-    const line = pendingInput.toString('utf8', 0, nl);
-    pendingInput = pendingInput.subarray(nl + 1);
+  while ((nl = StringIndexOf(pendingInput, '\n')) >= 0) {
+    const line = StringSlice(pendingInput, 0, nl);
+    pendingInput = StringSlice(pendingInput, nl + 1);
     handle(line);
   }
 }
 
-const spinBuf = Buffer.alloc(64 * 1024);
+const spinBuffer = new ArrayBufferCtor(64 * 1024);
+const spinBytes = new Uint8ArrayCtor(spinBuffer);
 function spinForRequest() {
   if (SPIN_US <= 0 || current !== null) return;
-  const until = process.hrtime.bigint() + BigInt(SPIN_US) * 1000n;
-  while (process.hrtime.bigint() < until) {
+  const until = HrtimeBigint() + SPIN_NS;
+  while (HrtimeBigint() < until) {
     let n;
     try {
-      n = fs.readSync(REQUEST_FD, spinBuf, 0, spinBuf.length, null);
+      n = ReadSync(REQUEST_FD, spinBytes, 0, spinBytes.length, null);
     } catch (e) {
-      if (e.code === 'EAGAIN') continue;
+      if (own(e, 'code') === 'EAGAIN') continue;
       return;  // leave errors to the event loop's reader
     }
-    if (n > 0) feed(Buffer.from(spinBuf.subarray(0, n)));
+    if (n > 0) feed(new Uint8ArrayCtor(spinBuffer, 0, n));
     return;  // data, or end of input (seen by the event loop's reader too)
   }
 }
 
-process.stdin.on('data', feed);
-process.stdin.on('end', () => process.exit(0));
+const ProcessExit = process.exit;
+process.stdin.on('data', pinned(feed));
+process.stdin.on('end', pinned(() => ReflectApply(ProcessExit, process, [0])));
 
-send({t: 'ready', pid: process.pid, node: process.version});
+send(`"t":"ready","pid":${process.pid},"node":${quote(process.version)}`);

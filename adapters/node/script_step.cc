@@ -31,9 +31,9 @@ StepEnd Overflowed(size_t limit) {
 }  // namespace
 
 void ScriptStep::Start(std::shared_ptr<StepRun> run) {
-  json request = {{"t", "exec"}, {"script", script_}, {"gen", generation_}, {"kind", StepKindName(kind_)}};
+  json request = {{"t", "exec"}, {"script", script_}, {"gen", generation_}, {"kind", StepKindName(kind())}};
   std::shared_ptr<hooks::CallbackGate> gate;
-  if (kind_ == StepKind::kHook) {
+  if (kind() == StepKind::kHook) {
     request["user"] = hooks::ProjectUser(run->event(), run->password());
     request["context"] = hooks::ProjectContext(run->event());
     gate = std::make_shared<hooks::CallbackGate>(run);
@@ -41,7 +41,7 @@ void ScriptStep::Start(std::shared_ptr<StepRun> run) {
     run->set_waiting_on(kActionPending);
   }
   std::string text = DumpJson(request);
-  if (kind_ == StepKind::kAction) {  // the event is serialised in place, not copied first
+  if (kind() == StepKind::kAction) {  // the event is serialised in place, not copied first
     text.pop_back();
     text += ",\"event\":";
     text += DumpJson(run->event());
@@ -50,7 +50,7 @@ void ScriptStep::Start(std::shared_ptr<StepRun> run) {
   auto jobs = jobs_;
   const StepRun* key = run.get();
   auto started = std::make_shared<bool>(false);
-  const size_t report_limit = pool_->options().max_reply_bytes / 2;
+  const size_t report_limit = workers_->max_report_bytes();
   JobCallbacks callbacks;
   callbacks.on_start = [run, started] {
     *started = true;
@@ -98,10 +98,9 @@ void ScriptStep::Start(std::shared_ptr<StepRun> run) {
   // The job need not start after the flow's budget has ended: it would only be killed.
   auto& scheduler = run->scheduler();
   const auto start_by =
-      NodePool::Clock::now() +
+      ScriptWorkers::Clock::now() +
       std::chrono::microseconds(std::max<int64_t>(0, run->flow_deadline_us() - scheduler.NowMicros()));
-  (*jobs)[key] = pool_->Submit(std::move(text), std::move(callbacks), start_by,
-                               NodePool::ScriptKey(script_, generation_));
+  (*jobs)[key] = workers_->Submit(std::move(text), std::move(callbacks), start_by);
   if (!*started) run->MarkQueued("a Node worker");
 }
 
@@ -110,7 +109,7 @@ void ScriptStep::Cancel(const std::shared_ptr<StepRun>& run) {
   if (it == jobs_->end()) return;
   const uint64_t job = it->second;
   jobs_->erase(it);
-  pool_->Abort(job);
+  workers_->Abort(job);
 }
 
 }  // namespace prereg::adapters

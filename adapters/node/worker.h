@@ -18,7 +18,6 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <set>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -60,10 +59,9 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
   void Kill();
 
   pid_t pid() const { return pid_; }
-  bool ready = false;
+  bool ready = false;  // it has loaded its script
   bool killed() const { return killed_; }
   uint64_t job = 0;  // the job running, 0 when idle
-  std::set<std::string> scripts;  // NodePool::ScriptKey of every script generation it has loaded
 
  private:
   void WriteNext();

@@ -127,6 +127,8 @@ TEST_CASE("Node pool: concurrent executions use several workers", "[adapters][po
   auto flow = f.Load({{"sleepy", Action("await new Promise((r) => setTimeout(r, 300));\n"
                                         "api.user.setAppMetadata('pid', process.pid);")}});
   REQUIRE(flow.ok());
+  // The flow is loaded once one worker has the script; wait until all three have it.
+  REQUIRE(adapters::RunUntil(f.runtime().io(), [&f] { return f.runtime().pool().ready_workers() == 3; }));
   std::vector<DecisionRecord> records;
   for (int i = 0; i < 3; ++i) {
     REQUIRE(ExecuteFlow(*flow.value(), testing::SampleEvent(), &f.runtime().scheduler(),

@@ -1,16 +1,22 @@
-// NodePool: real `node` processes that run the project's runner script (adapters/node/runner.js)
-// and execute JavaScript Hooks and Actions one at a time each.
+// NodePool: real `node` processes that run the project's runner (adapters/node/runner.js), each
+// loading exactly one script (SPEC §8).
+//
+// The pool keeps a group of workers per script: one generation of one file with one step's
+// secrets (steps that name the same file and the same secrets share a group). A worker receives
+// only its own step's requests — its event, its secrets and, for a Hook, the password — so no
+// other step's secrets and no other script's code ever reach it. Each group has `workers`
+// processes and `spares` started ones waiting to replace a worker that is killed or dies; each
+// worker compiles the source the engine read when the group was created, so every worker of a
+// flow generation runs the same code whatever the file holds later. A group lives as long as the
+// steps that use it: when a reloaded flow replaces the old one, the old groups stop once their
+// last execution has ended.
 //
 // Requests go to a worker's stdin and replies come back on a separate descriptor, so a script
-// writing to stdout cannot corrupt the protocol; the worker's stdout and stderr are captured for
-// diagnostics. A worker that must be stopped (a missed deadline) is killed and replaced at once
-// by a warm spare; a worker that dies is replaced too, and the job it was running fails.
-//
-// Replies are read as hostile: a line over `max_reply_bytes`, or one that is not a well-formed
-// message, fails the job running on that worker at once and the worker is replaced. Jobs go only
-// to workers that have said they are ready, and a job is never handed to a worker within 10 ms of
-// its `start_by` time: it stays queued until its owner aborts it, so a sign-up whose budget ran
-// out while it waited costs no worker.
+// writing to stdout cannot corrupt the protocol. Replies are read as hostile: a line over
+// `max_reply_bytes`, or one that is not a well-formed message, fails the job running on that
+// worker at once and the worker is replaced. Jobs go only to workers that have loaded their script,
+// and a job is never handed to a worker within 10 ms of its `start_by` time: it stays queued until
+// its owner aborts it, so a sign-up whose budget ran out while it waited costs no worker.
 //
 // Thread safety: use from the thread running the io_context only.
 
@@ -19,7 +25,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -35,17 +40,17 @@
 
 namespace prereg::adapters {
 
-class NodeWorker;
-struct WorkerMessage;
+class WorkerGroup;
+struct PoolShared;
 
 struct PoolOptions {
   // The node executable, looked up in PATH when it has no slash. Default: "node"
   std::string node_path = "node";
   // The runner script. Default: PREREG_RUNNER_JS, else the one installed beside the sources
   std::string runner_path;
-  // Processes executing scripts concurrently. Default: 2
+  // Processes executing each script concurrently (per script, not in all). Default: 2
   int workers = 2;
-  // Started processes kept idle to replace a killed or dead worker at once. Default: 1
+  // Started processes per script kept idle to replace a killed or dead worker at once. Default: 1
   int spares = 1;
   // V8 heap limit per worker in MiB (--max-old-space-size); 0 keeps Node's default. Default: 0
   int max_old_space_mb = 0;
@@ -76,6 +81,26 @@ struct JobCallbacks {
   std::function<void(const std::string& message, bool platform)> on_failure;
 };
 
+// The workers of one script, as NodePool::LoadScriptAsync hands them out. Shared by the steps
+// that run the script; when the last holder lets go, its workers are stopped.
+class ScriptWorkers {
+ public:
+  using Clock = std::chrono::steady_clock;
+  virtual ~ScriptWorkers() = default;
+
+  // The script's contract, read from its exports when it was loaded.
+  virtual StepKind kind() const = 0;
+  // Queues a job: `request` is a runner request without its id ({t:'exec', ...}), as JSON text
+  // on one line (callers serialise it, so a large event is written once, not copied). A job not
+  // handed to a worker by `start_by` never is (its owner aborts it). Returns the job's id.
+  virtual uint64_t Submit(std::string request, JobCallbacks callbacks,
+                          std::optional<Clock::time_point> start_by = std::nullopt) = 0;
+  // Drops a queued job, or kills the worker running it. Its callbacks are not called.
+  virtual void Abort(uint64_t job) = 0;
+  // The limit of one report of calls and log lines (half of max_reply_bytes).
+  virtual size_t max_report_bytes() const = 0;
+};
+
 class NodePool {
  public:
   NodePool(boost::asio::io_context& io, PoolOptions options);
@@ -83,78 +108,44 @@ class NodePool {
   NodePool(const NodePool&) = delete;
   NodePool& operator=(const NodePool&) = delete;
 
-  // Starts the workers and spares. Returns kUnavailable when node or the runner cannot start.
+  // Checks that node and the runner can be found. kUnavailable when they cannot. Workers start
+  // when scripts are loaded.
   Status Start();
-  // Queues a job: `request` is a runner request without its id ({t:'load'|'exec', ...}), as
-  // JSON text on one line (callers serialise it, so a large event is written once, not copied).
-  // A job not handed to a worker by `start_by` never is (its owner aborts it). A job that runs a
-  // script loaded with CheckScriptAsync names it with ScriptKey: a worker that has not loaded that
-  // generation gets its source first. Returns the job's id.
-  using Clock = std::chrono::steady_clock;
-  uint64_t Submit(std::string request, JobCallbacks callbacks,
-                  std::optional<Clock::time_point> start_by = std::nullopt,
-                  std::string script_key = "");
-  // Names one generation of a script for Submit.
-  static std::string ScriptKey(const std::string& script, uint64_t generation);
-  // Drops a queued job, or kills the worker running it. Its callbacks are not called.
-  void Abort(uint64_t job);
-  // Kills every process. Queued jobs fail as platform errors.
+  // Kills every process. Queued jobs fail as platform errors; later loads fail.
   void Shutdown();
 
-  // Reads `script` (an absolute path), loads it in a worker and reports its kind, or kScriptError
-  // with the runner's explanation (file, line, what to do). `generation` numbers a load of the
-  // flow: the source read now is what every worker runs for that generation, so a reload sees
-  // edited files while executions of the previous generation keep the code they were loaded with,
-  // even on a worker that never ran them, and even if the file has been broken since.
-  void CheckScriptAsync(const std::string& script, uint64_t generation,
-                        std::function<void(Result<StepKind>)> done);
+  // Reads `script` (an absolute path), starts its workers (or finds those of a step with the same
+  // file, generation and secrets) and reports them once the first has loaded the script, or
+  // kScriptError with the runner's explanation (file, line, what to do). `generation` numbers a
+  // load of the flow: the source read now is what every worker of the group runs, so a reload sees
+  // edited files while executions of the previous generation keep the code they were loaded with.
+  using LoadDone = std::function<void(Result<std::shared_ptr<ScriptWorkers>>)>;
+  void LoadScriptAsync(const std::string& script, uint64_t generation,
+                       const std::map<std::string, std::string>& secrets, LoadDone done);
   // The same, running io until it answers. REQUIRES: nothing else is running io.
-  Result<StepKind> CheckScript(const std::string& script, uint64_t generation = 0);
+  Result<std::shared_ptr<ScriptWorkers>> LoadScript(
+      const std::string& script, uint64_t generation = 0,
+      const std::map<std::string, std::string>& secrets = {});
 
-  // Workers started and answering.
+  // Workers of every live script that have loaded their script.
   int ready_workers() const;
-  // Jobs waiting for a worker.
-  size_t queue_depth() const { return queue_.size(); }
-  // Workers replaced after being killed or dying.
-  int restarts() const { return restarts_; }
-  const PoolOptions& options() const { return options_; }
+  // True when at least one script is loaded and every loaded script has a ready worker (scripts
+  // still loading for a reload do not count: the flow serving is the loaded one).
+  bool ready() const;
+  // Jobs waiting for a worker, over every script.
+  size_t queue_depth() const;
+  // Workers replaced after being killed or dying, over the pool's life.
+  int restarts() const;
+  const PoolOptions& options() const;
   boost::asio::io_context& io() { return io_; }
 
  private:
-  using Worker = NodeWorker;
-  struct Job {
-    uint64_t id;
-    std::string request;  // a JSON object, without the id
-    JobCallbacks callbacks;
-    std::optional<Clock::time_point> start_by;
-    std::string script_key;  // the script generation it runs (or loads), if any
-    bool loads = false;      // a CheckScriptAsync job: it loads script_key itself
-  };
-
-  Status SpawnInto(std::vector<std::shared_ptr<Worker>>* list);
-  void Enqueue(Job job);
-  void Dispatch();
-  void OnMessage(const std::shared_ptr<Worker>& worker, const WorkerMessage& msg);
-  void OnExit(const std::shared_ptr<Worker>& worker, const std::string& why);
-  // The worker broke the reply protocol: its job fails with `why` and it is replaced.
-  void OnViolation(const std::shared_ptr<Worker>& worker, const std::string& why);
-  void Replace(const std::shared_ptr<Worker>& gone);
-  void FailAll(const std::string& message);
+  std::vector<std::shared_ptr<WorkerGroup>> LiveGroups() const;
 
   boost::asio::io_context& io_;
-  PoolOptions options_;
-  std::vector<std::shared_ptr<Worker>> workers_;
-  std::vector<std::shared_ptr<Worker>> spares_;
-  std::deque<Job> queue_;
-  std::map<uint64_t, std::shared_ptr<Worker>> running_;  // job id -> worker
-  std::map<uint64_t, JobCallbacks> jobs_;                 // callbacks of running jobs
-  // ScriptKey -> the runner request that loads that generation's source, quietly. Kept for the
-  // pool's life: a reload adds one per script it loads.
-  std::map<std::string, std::string> script_loads_;
-  uint64_t next_job_ = 1;
-  int restarts_ = 0;
-  int failed_starts_ = 0;
-  bool shut_down_ = false;
+  std::shared_ptr<PoolShared> shared_;  // options and counters, shared with the groups
+  // By file, generation and secrets; expired entries are dropped as they are found.
+  mutable std::map<std::string, std::weak_ptr<WorkerGroup>> groups_;
 };
 
 }  // namespace prereg::adapters

@@ -18,21 +18,20 @@ namespace prereg::adapters {
 
 class ScriptStep : public Step {
  public:
-  // `script` is an absolute path already checked with NodePool::CheckScript. `pool` must
-  // outlive the step.
-  ScriptStep(NodePool* pool, std::string script, StepKind kind, uint64_t generation = 0)
-      : pool_(pool), script_(std::move(script)), kind_(kind), generation_(generation) {}
+  // `workers` run `script` (an absolute path) as NodePool::LoadScriptAsync loaded it under
+  // `generation`. The step keeps them alive.
+  ScriptStep(std::shared_ptr<ScriptWorkers> workers, std::string script, uint64_t generation = 0)
+      : workers_(std::move(workers)), script_(std::move(script)), generation_(generation) {}
 
-  StepKind kind() const override { return kind_; }
+  StepKind kind() const override { return workers_->kind(); }
   void Start(std::shared_ptr<StepRun> run) override;
   void Cancel(const std::shared_ptr<StepRun>& run) override;
   const std::string& script() const { return script_; }
 
  private:
-  NodePool* const pool_;
+  const std::shared_ptr<ScriptWorkers> workers_;
   const std::string script_;
-  const StepKind kind_;
-  const uint64_t generation_;  // see NodePool::CheckScriptAsync
+  const uint64_t generation_;  // see NodePool::LoadScriptAsync
   // Jobs in the pool per run; shared with the pool's callbacks, which may outlive the step.
   std::shared_ptr<std::map<const StepRun*, uint64_t>> jobs_ =
       std::make_shared<std::map<const StepRun*, uint64_t>>();

@@ -1,0 +1,286 @@
+// One script's workers. Each worker is sent the script's source as its first request and takes
+// jobs once it has loaded it; the group is loaded when the first worker has. Jobs go to ready
+// workers only, oldest first, skipping those whose start_by is near or past: their owners are
+// about to abort them, and starting one would only have it killed at its deadline.
+
+#include "worker_group.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+
+#include "prereg/actions/json.h"
+#include "reply.h"
+#include "worker.h"
+
+namespace prereg::adapters {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr int kMaxFailedStarts = 3;     // consecutive workers dying before ready: give up
+constexpr int kLoadTimeoutMs = 10000;   // loading the script at flow load time
+// A job is not started with less of its budget left than this: it would almost surely be killed
+// at its deadline, and sign-ups queued together have deadlines microseconds apart, so each kill
+// would hand the replacement worker the next doomed job.
+constexpr auto kMinTimeToStart = std::chrono::milliseconds(10);
+
+}  // namespace
+
+WorkerGroup::WorkerGroup(std::shared_ptr<PoolShared> shared, std::string script,
+                         std::string load_request)
+    : shared_(std::move(shared)),
+      script_(std::move(script)),
+      load_line_(load_request.size() > 2 ? "{\"id\":0," + load_request.substr(1) + "\n"
+                                          : "{\"id\":0}\n") {}
+
+WorkerGroup::~WorkerGroup() { Shutdown(); }
+
+void WorkerGroup::Load(std::function<void(Status)> done) {
+  if (loaded() || shut_down_) {
+    Status s = loaded() ? Status::OK()
+                        : Status::Unavailable(fmt::format("{}: its workers were stopped", script_));
+    asio::post(shared_->io, [done = std::move(done), s] { done(s); });
+    return;
+  }
+  load_waiters_.push_back(std::move(done));
+  if (load_waiters_.size() > 1) return;  // already loading
+  const auto& options = shared_->options;
+  for (int i = 0; i < options.workers; ++i) {
+    if (Status s = SpawnInto(&workers_); !s.ok()) return FinishLoad(s);
+  }
+  for (int i = 0; i < options.spares; ++i) {
+    if (Status s = SpawnInto(&spares_); !s.ok()) return FinishLoad(s);
+  }
+  load_deadline_ = std::make_unique<asio::steady_timer>(shared_->io);
+  load_deadline_->expires_after(std::chrono::milliseconds(kLoadTimeoutMs));
+  std::weak_ptr<WorkerGroup> weak = weak_from_this();
+  load_deadline_->async_wait([weak](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->loaded()) return;
+    self->FinishLoad(Status::ScriptError(fmt::format(
+        "{}: loading did not finish within {} s; top-level code must not block", self->script_,
+        kLoadTimeoutMs / 1000)));
+  });
+}
+
+void WorkerGroup::FinishLoad(Status status) {
+  if (load_deadline_) load_deadline_->cancel();
+  if (!status.ok()) Shutdown();  // nothing will run on this group
+  auto waiters = std::move(load_waiters_);
+  load_waiters_.clear();
+  for (auto& done : waiters) done(status);
+}
+
+Status WorkerGroup::SpawnInto(std::vector<std::shared_ptr<Worker>>* list) {
+  auto worker = std::make_shared<NodeWorker>(shared_->io, shared_->options.max_reply_bytes);
+  if (Status s = worker->Spawn(shared_->options); !s.ok()) return s;
+  std::weak_ptr<WorkerGroup> weak = weak_from_this();
+  worker->Begin(
+      [weak](const auto& w, const auto& msg) {
+        if (auto self = weak.lock()) self->OnMessage(w, msg);
+      },
+      [weak](const auto& w, const auto& why) {
+        if (auto self = weak.lock()) self->OnExit(w, why);
+      },
+      [weak](const auto& w, const auto& why) {
+        if (auto self = weak.lock()) self->OnViolation(w, why);
+      },
+      shared_->options.max_old_space_mb);
+  worker->Send(load_line_);
+  list->push_back(std::move(worker));
+  return Status::OK();
+}
+
+uint64_t WorkerGroup::Submit(std::string request, JobCallbacks callbacks,
+                             std::optional<Clock::time_point> start_by) {
+  const uint64_t id = next_job_++;
+  if (shut_down_ || (workers_.empty() && failed_starts_ >= kMaxFailedStarts)) {
+    auto fail = std::move(callbacks.on_failure);
+    asio::post(shared_->io, [fail] { fail("no Node worker is available", true); });
+    return id;
+  }
+  queue_.push_back(Job{id, std::move(request), std::move(callbacks), start_by});
+  Dispatch();
+  return id;
+}
+
+void WorkerGroup::Dispatch() {
+  const auto start_limit = Clock::now() + kMinTimeToStart;
+  for (auto& worker : workers_) {
+    if (queue_.empty()) return;
+    if (worker->job != 0 || !worker->ready) continue;
+    auto next = std::find_if(queue_.begin(), queue_.end(), [start_limit](const Job& j) {
+      return !j.start_by || *j.start_by > start_limit;
+    });
+    if (next == queue_.end()) return;
+    Job job = std::move(*next);
+    queue_.erase(next);
+    worker->job = job.id;
+    // {"id":N, ...the request's members...}
+    std::string line = fmt::format("{{\"id\":{}", job.id);
+    if (job.request.size() > 2) line += ',';
+    line.append(job.request, 1);
+    line += '\n';
+    worker->Send(std::move(line));
+    running_.emplace(job.id, worker);
+    auto on_start = std::move(job.callbacks.on_start);
+    jobs_.emplace(job.id, std::move(job.callbacks));
+    if (on_start) on_start();
+  }
+}
+
+void WorkerGroup::Abort(uint64_t job) {
+  auto queued =
+      std::find_if(queue_.begin(), queue_.end(), [job](const Job& j) { return j.id == job; });
+  if (queued != queue_.end()) {
+    queue_.erase(queued);
+    return;
+  }
+  auto it = running_.find(job);
+  if (it == running_.end()) return;
+  auto worker = it->second;
+  running_.erase(it);
+  jobs_.erase(job);
+  worker->job = 0;
+  worker->Kill();
+  Replace(worker);
+}
+
+void WorkerGroup::OnMessage(const std::shared_ptr<Worker>& worker, const WorkerMessage& msg) {
+  if (msg.type == "loaded" && msg.id == 0) return OnLoaded(worker, msg);
+  if (worker->job == 0 || msg.id != worker->job) return;
+  auto callbacks = jobs_.find(worker->job);
+  if (callbacks == jobs_.end()) return;
+  if (msg.type == "sync") {
+    // The worker blocks until answered; the answer may come later (a cache store on a network),
+    // and is dropped if the job has ended or the worker has gone by then.
+    std::weak_ptr<Worker> weak = worker;
+    JobCallbacks::Answer answer = [weak, job = msg.id](nlohmann::json result) {
+      auto w = weak.lock();
+      if (!w || w->job != job || w->killed()) return;
+      w->Answer(DumpJson(nlohmann::json{{"r", std::move(result)}}) + "\n");
+    };
+    if (!callbacks->second.on_sync) return answer(nullptr);
+    return callbacks->second.on_sync(msg.body, std::move(answer));
+  }
+  if (msg.type == "done") {
+    auto on_done = std::move(callbacks->second.on_done);
+    jobs_.erase(callbacks);
+    running_.erase(worker->job);
+    worker->job = 0;
+    Dispatch();
+    if (on_done) on_done(msg.body);
+  }
+}
+
+// A worker has loaded (or failed to load) the script it was started with.
+void WorkerGroup::OnLoaded(const std::shared_ptr<Worker>& worker, const WorkerMessage& msg) {
+  if (worker->ready || worker->killed()) return;
+  if (MemberOf(msg.body, "error").is_string()) {
+    const auto error = StringMember(msg.body, "error");
+    if (!loaded()) return FinishLoad(Status::ScriptError(error));
+    // The same source loaded before: its top-level code is not deterministic. Replace it, within
+    // the limit on workers failing as they start.
+    worker->Kill();
+    if (++failed_starts_ >= kMaxFailedStarts) {
+      FailAll(fmt::format("{}: workers keep failing to load it: {}", script_, error));
+      return;
+    }
+    return Replace(worker);
+  }
+  worker->ready = true;
+  failed_starts_ = 0;
+  if (!loaded()) {
+    kind_ = StringMember(msg.body, "kind") == "hook" ? StepKind::kHook : StepKind::kAction;
+    FinishLoad(Status::OK());
+  }
+  Dispatch();
+}
+
+void WorkerGroup::OnExit(const std::shared_ptr<Worker>& worker, const std::string& why) {
+  if (!worker->ready && !worker->killed()) {
+    ++failed_starts_;
+    if (!loaded() && !load_waiters_.empty()) {
+      // A worker died while loading the script (process.exit at top level, say).
+      return FinishLoad(
+          Status::ScriptError(fmt::format("{}: loading it failed: {}", script_, why)));
+    }
+  }
+  const uint64_t job = worker->job;
+  worker->job = 0;
+  if (!worker->killed()) Replace(worker);
+  if (job != 0) {
+    running_.erase(job);
+    auto it = jobs_.find(job);
+    if (it != jobs_.end()) {
+      auto on_failure = std::move(it->second.on_failure);
+      jobs_.erase(it);
+      if (on_failure) on_failure(why, false);
+    }
+  }
+  if (failed_starts_ >= kMaxFailedStarts) {
+    FailAll(fmt::format("Node workers keep dying as they start: {}", why));
+  }
+}
+
+void WorkerGroup::OnViolation(const std::shared_ptr<Worker>& worker, const std::string& why) {
+  const uint64_t job = worker->job;
+  worker->job = 0;
+  Replace(worker);  // it has been killed; its exit is collected without another replacement
+  if (job == 0) return;
+  running_.erase(job);
+  auto it = jobs_.find(job);
+  if (it == jobs_.end()) return;
+  auto on_failure = std::move(it->second.on_failure);
+  jobs_.erase(it);
+  if (on_failure) on_failure(why + "; the worker was replaced", false);
+}
+
+void WorkerGroup::Replace(const std::shared_ptr<Worker>& gone) {
+  auto erase = [&gone](std::vector<std::shared_ptr<Worker>>* list) {
+    auto it = std::find(list->begin(), list->end(), gone);
+    if (it == list->end()) return false;
+    list->erase(it);
+    return true;
+  };
+  const bool was_worker = erase(&workers_);
+  if (!was_worker && !erase(&spares_)) return;
+  if (shut_down_ || failed_starts_ >= kMaxFailedStarts) return;
+  ++shared_->restarts;
+  if (was_worker && !spares_.empty()) {
+    workers_.push_back(spares_.front());
+    spares_.erase(spares_.begin());
+    (void)SpawnInto(&spares_);
+  } else {
+    (void)SpawnInto(was_worker ? &workers_ : &spares_);
+  }
+  Dispatch();
+}
+
+void WorkerGroup::FailAll(const std::string& message) {
+  std::deque<Job> queued;
+  queued.swap(queue_);
+  for (auto& job : queued) {
+    if (job.callbacks.on_failure) job.callbacks.on_failure(message, true);
+  }
+}
+
+void WorkerGroup::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  for (auto* list : {&workers_, &spares_}) {
+    for (auto& w : *list) w->Kill();
+  }
+  FailAll("the worker pool is shutting down");
+}
+
+int WorkerGroup::ready_workers() const {
+  return static_cast<int>(
+      std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return w->ready; }));
+}
+
+}  // namespace prereg::adapters

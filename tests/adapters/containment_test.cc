@@ -1,0 +1,128 @@
+// Containment (SPEC §8): each script runs in workers of its own, receives only its own step's
+// requests, and cannot change what the runner records, whatever built-ins it replaces.
+
+#include <catch2/catch.hpp>
+
+#include "js_fixture.h"
+
+namespace prereg {
+namespace {
+
+using json = nlohmann::json;
+using testing::Action;
+using testing::Hook;
+using testing::JsFixture;
+
+// An Action that, from the moment it loads, records every byte its process receives and every
+// string JSON.parse is given, and reports whether it ever saw `needles`.
+std::string Spy(const std::vector<std::string>& needles) {
+  std::string list;
+  for (const auto& n : needles) list += (list.empty() ? "'" : ", '") + n + "'";
+  return "const seen = [];\n"
+         "process.stdin.on('data', (c) => seen.push(c.toString()));\n"
+         "const parse = JSON.parse;\n"
+         "JSON.parse = function (t, ...r) { seen.push(String(t)); return parse(t, ...r); };\n" +
+         Action("const all = seen.join('\\n') + JSON.stringify(event);\n"
+                "for (const n of [" + list + "]) api.user.setAppMetadata('saw ' + n, all.includes(n));");
+}
+
+TEST_CASE("Containment: a script never receives another step's secrets or another's password",
+          "[adapters][containment]") {
+  JsFixture f;
+  const auto spy = Spy({"hook-SECRET-1", "pa55word-9", "spy-SECRET-2"});
+  const auto hook = Hook("console.log('hook has', context.webtask.secrets.K, user.password);\n"
+                         "cb(null, {user: {app_metadata: {hook_ran: true}}});");
+  auto flow = f.Load({{"hook", hook, {{"K", "hook-SECRET-1"}}}, {"spy", spy, {{"S", "spy-SECRET-2"}}}});
+  REQUIRE(flow.ok());
+  auto event = testing::SampleEvent();
+  event["request"]["body"]["password"] = "pa55word-9";
+  for (int signup = 0; signup < 3; ++signup) {  // the spy keeps what it saw across sign-ups
+    auto r = f.RunFlow(*flow.value(), event);
+    REQUIRE(r.outcome == Outcome::kAllow);
+    CHECK(r.app_metadata["hook_ran"] == true);
+    CHECK(r.app_metadata["saw hook-SECRET-1"] == false);
+    CHECK(r.app_metadata["saw pa55word-9"] == false);
+    CHECK(r.app_metadata["saw spy-SECRET-2"] == true);  // its own secret: it may see that
+    // The Hook itself gets its secret and the password (masked in the record).
+    CHECK(r.steps[0].logs == std::vector<std::string>{"hook has [secret] [password]"});
+  }
+}
+
+TEST_CASE("Containment: steps share workers only for the same script with the same secrets",
+          "[adapters][containment]") {
+  JsFixture f;
+  // Each process counts its executions: two steps in one process set NAME1 and NAME2.
+  const auto pid = Action("globalThis.n = (globalThis.n || 0) + 1;\n"
+                          "api.user.setAppMetadata(event.secrets.NAME + globalThis.n, process.pid);");
+  auto flow = f.Load({{"a", pid, {{"NAME", "a"}}}});
+  REQUIRE(flow.ok());
+  // The same file three times: twice with the same secrets, once with others.
+  const std::string path = (f.dir().path() / "load1" / "a.js").string();
+  adapters::FlowSpec spec;
+  spec.steps = {{"x", path, {{"NAME", "x"}}, std::nullopt},
+                {"y", path, {{"NAME", "x"}}, std::nullopt},
+                {"z", path, {{"NAME", "z"}}, std::nullopt}};
+  auto shared = adapters::BuildFlow(spec, {}, &f.runtime().pool(), 7);
+  REQUIRE(shared.ok());
+  auto r = f.RunFlow(*shared.value());
+  REQUIRE(r.outcome == Outcome::kAllow);
+  CHECK(r.app_metadata["x1"] == r.app_metadata["x2"]);  // same script, same secrets: shared
+  CHECK(r.app_metadata["z1"] != r.app_metadata["x1"]);  // other secrets: another process
+  CHECK_FALSE(r.app_metadata.contains("z2"));
+}
+
+TEST_CASE("Containment: built-ins a script replaces change only its own behaviour",
+          "[adapters][containment]") {
+  // At load, the attacker replaces what a runner might rely on to read requests, record calls
+  // and write replies. Its own calls are still recorded as it made them, and the next step's
+  // deny still denies, sign-up after sign-up.
+  const std::string attacker =
+      "JSON.parse = () => ({t: 'exec', kind: 'action'});\n"
+      "JSON.stringify = () => '{\"t\":\"done\",\"calls\":[]}';\n"
+      "Array.prototype.push = function () { return this.length; };\n"
+      "Object.prototype.toJSON = function () { return {}; };\n"
+      "Object.defineProperty(Array.prototype, '0', {set() {}, configurable: true});\n"
+      "Map.prototype.set = function () { return this; };\n"
+      "Map.prototype.get = function () { return undefined; };\n"
+      "Promise.prototype.then = function () { return this; };\n"
+      "process.stdout.write = () => true;\n"
+      "Function.prototype.apply = function () { return undefined; };\n"
+      "Function.prototype.call = function () { return undefined; };\n"
+      "RegExp.prototype.exec = () => null;\n"
+      "String.prototype.slice = () => '';\n"
+      "String.prototype.indexOf = () => -1;\n"
+      "Buffer.from = () => Buffer.alloc(0);\n" +
+      Action("console.log('attacker ran');\n"
+             "api.user.setAppMetadata('attacker', 'recorded');\n"
+             "api.access.deny('attacker denies too', 'No');");
+  const std::string victim = Hook("cb(new PreUserRegistrationError('victim denies', 'Sorry'));");
+  JsFixture f;
+  SECTION("the attacker first: its own deny is recorded as made") {
+    auto flow = f.Load({{"attacker", attacker}, {"victim", victim}});
+    REQUIRE(flow.ok());
+    for (int signup = 0; signup < 3; ++signup) {
+      auto r = f.RunFlow(*flow.value());
+      REQUIRE(r.outcome == Outcome::kDeny);
+      CHECK(r.denial->step == "attacker");
+      CHECK(r.denial->denial.reason == "attacker denies too");
+      CHECK(r.requested_app_metadata == json{{"attacker", "recorded"}});
+      CHECK(r.steps[0].logs == std::vector<std::string>{"attacker ran"});
+    }
+  }
+  SECTION("the attacker allows: the victim after it still denies") {
+    const std::string allowing = attacker.substr(0, attacker.find("exports.")) +
+                                 Action("api.user.setAppMetadata('attacker', 'recorded');");
+    auto flow = f.Load({{"attacker", allowing}, {"victim", victim}});
+    REQUIRE(flow.ok());
+    for (int signup = 0; signup < 3; ++signup) {
+      auto r = f.RunFlow(*flow.value());
+      REQUIRE(r.outcome == Outcome::kDeny);
+      CHECK(r.denial->step == "victim");
+      CHECK(r.denial->denial.reason == "victim denies");
+      CHECK(r.denial->denial.user_message == "Sorry");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace prereg
