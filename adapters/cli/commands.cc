@@ -52,6 +52,10 @@ Result<json> ReadEvent(const std::string& path) {
   return event;
 }
 
+void PrintWarnings(const adapters::NodePool& pool, const char* command, std::ostream& err) {
+  for (const auto& w : pool.warnings()) err << command << ": warning: " << w << "\n";
+}
+
 Result<std::shared_ptr<Cache>> OpenCacheForCli(const std::string& uri, std::ostream& err) {
   return adapters::OpenCache(uri, [&err](const std::string& line) { err << "prereg: " << line << "\n"; });
 }
@@ -115,7 +119,10 @@ int RunCommand(const RunArgs& args, std::ostream& out, std::ostream& err) {
   if (!cache.ok()) return fail(cache.status());
 
   adapters::Runtime runtime(args.pool);
-  if (Status s = runtime.Start(); !s.ok()) {
+  Status started = runtime.Start();
+  if (started.code() == StatusCode::kInvalidArgument) return fail(started);  // a sandbox option
+  if (started.ok()) PrintWarnings(runtime.pool(), "prereg run", err);
+  if (Status s = started; !s.ok()) {
     // The engine itself cannot run: an error outcome, not a usage error (SPEC §2).
     DecisionRecord record;
     record.outcome = Outcome::kError;

@@ -81,6 +81,8 @@ nlohmann::json DefaultEvent();
 Result<nlohmann::json> ReadEvent(const std::string& path);
 // Opens --cache URI, logging store incidents to `err`.
 Result<std::shared_ptr<Cache>> OpenCacheForCli(const std::string& uri, std::ostream& err);
+// Prints the pool's sandbox warnings to `err`, one line each, prefixed with `command`.
+void PrintWarnings(const adapters::NodePool& pool, const char* command, std::ostream& err);
 // A decision record for people (prereg run --format text).
 std::string RenderText(const DecisionRecord& record);
 

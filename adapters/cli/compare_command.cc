@@ -123,6 +123,7 @@ int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err
 
   adapters::Runtime runtime(args.pool);
   if (Status s = runtime.Start(); !s.ok()) return fail(s.message());
+  PrintWarnings(runtime.pool(), "prereg compare", err);
   FlowOptions old_options, new_options;
   old_options.cache = old_cache.value();
   new_options.cache = new_cache.value();

@@ -26,6 +26,24 @@ void AddPoolOptions(CLI::App* cmd, prereg::adapters::PoolOptions* pool) {
                   "How long an idle worker polls for its next request before sleeping, in us "
                   "(trades CPU for latency)")
       ->capture_default_str();
+  cmd->add_flag("--no-sandbox", [pool](int64_t) { pool->sandbox = false; },
+                "Run scripts with prereg's environment, file system and network access (a warning "
+                "says so). By default each worker gets a minimal environment, Node's permission "
+                "model (read-only access to its script's folder and node_modules; no writes, "
+                "processes, threads or addons) and no connections to loopback, private or cloud "
+                "metadata addresses");
+  cmd->add_option("--pass-env", pool->pass_env,
+                  "Pass this variable of prereg's environment to workers (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--allow-egress", pool->allow_egress,
+                  "Let scripts connect to this destination despite the sandbox: a CIDR "
+                  "(10.0.0.0/8) or HOST:PORT (127.0.0.1:9999, risk.internal:443) (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--connect-timeout-ms", pool->connect_timeout_ms,
+                  "Abort a script's outbound connection that has not connected by then")
+      ->capture_default_str();
+  cmd->add_option("--worker-user", pool->worker_user,
+                  "When prereg runs as root, run the Node workers as this user");
 }
 
 }  // namespace

@@ -144,7 +144,8 @@ std::vector<std::string> CheckExpectations(const json& expect, const DecisionRec
 // Runs one case; failures describe what did not match or why the case could not run.
 std::vector<std::string> RunCase(const json& c, const fs::path& dir,
                                  const adapters::PoolOptions& pool,
-                                 const std::shared_ptr<Cache>& shared_cache) {
+                                 const std::shared_ptr<Cache>& shared_cache, std::ostream& err,
+                                 bool* warned) {
   for (const auto& [key, value] : c.items()) {
     static const std::set<std::string> kKnown = {"name", "steps", "event", "secrets",
                                                  "timeout_ms", "cache", "expect"};
@@ -193,6 +194,8 @@ std::vector<std::string> RunCase(const json& c, const fs::path& dir,
   }
   adapters::Runtime runtime(pool);
   if (Status s = runtime.Start(); !s.ok()) return {s.message()};
+  if (!*warned) PrintWarnings(runtime.pool(), "prereg test", err);
+  *warned = true;
   auto flow = runtime.Load(spec.value(), options);
   if (!flow.ok()) return {flow.status().message()};
   if (c.contains("cache")) {
@@ -298,6 +301,7 @@ int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err) {
     shared_cache = cache.value();
   }
   std::vector<CaseResult> results;
+  bool warned = false;  // the sandbox's warnings, once
   for (const auto& file : files) {
     std::ifstream in(file, std::ios::binary);
     std::stringstream text;
@@ -324,7 +328,7 @@ int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err) {
                    ? c["name"].get<std::string>()
                    : file.stem().string() + (cases.size() > 1 ? fmt::format("[{}]", i) : "");
       const auto start = std::chrono::steady_clock::now();
-      r.failures = c.is_object() ? RunCase(c, file.parent_path(), args.pool, shared_cache)
+      r.failures = c.is_object() ? RunCase(c, file.parent_path(), args.pool, shared_cache, err, &warned)
                                  : std::vector<std::string>{"a case must be a JSON object"};
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       for (const auto& f : r.failures) out << "FAIL " << r.file << ": " << r.name << ": " << f << "\n";

@@ -178,6 +178,7 @@ Status Service::Start() {
   auto spec = ReadSpec();
   if (!spec.ok()) return spec.status();
   if (Status s = runtime_.Start(); !s.ok()) return s;
+  for (const auto& w : runtime_.pool().warnings()) http::LogEvent("warn", w);
   auto flow = runtime_.Load(spec.value(), Options(spec.value()));
   if (!flow.ok()) return flow.status();
   flow_ = std::move(flow).value();

@@ -4,7 +4,6 @@
 #include "prereg/adapters/node_pool.h"
 
 #include <signal.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -30,21 +29,6 @@ constexpr size_t kMaxScriptBytes = 16 * 1024 * 1024;
 std::string DefaultRunnerPath() {
   if (const char* env = std::getenv("PREREG_RUNNER_JS"); env && *env) return env;
   return PREREG_DEFAULT_RUNNER_JS;
-}
-
-// `name` as execvp would find it: itself when it has a slash, else the first match in PATH.
-bool FindExecutable(const std::string& name) {
-  if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0;
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    const size_t end = std::min(dirs.find(':', start), dirs.size());
-    const std::string dir = dirs.substr(start, end - start);
-    if (::access(((dir.empty() ? "." : dir) + "/" + name).c_str(), X_OK) == 0) return true;
-    start = end + 1;
-  }
-  return false;
 }
 
 Result<std::string> ReadScript(const std::string& script) {
@@ -88,14 +72,13 @@ Status NodePool::Start() {
     return Status::Unavailable(fmt::format(
         "the worker script {} does not exist (set PREREG_RUNNER_JS)", o.runner_path));
   }
-  if (!FindExecutable(o.node_path)) {
-    return Status::Unavailable(fmt::format(
-        "cannot start node ('{}'): not found. Install Node.js 18 or later (apt-get install "
-        "nodejs) or give the path to node with --node",
-        o.node_path));
-  }
+  auto sandbox = PrepareSandbox(o);
+  if (!sandbox.ok()) return sandbox.status();
+  shared_->sandbox = std::move(sandbox).value();
   return Status::OK();
 }
+
+const std::vector<std::string>& NodePool::warnings() const { return shared_->sandbox.warnings; }
 
 void NodePool::Shutdown() {
   if (shared_->shut_down) return;

@@ -356,6 +356,179 @@ function describeCbError(err) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Egress (with the sandbox: --egress-filter). Connections to loopback, private, link-local (cloud
+// metadata), carrier-grade NAT, multicast and reserved addresses, and to unix sockets, are refused
+// unless --allow-egress names them (a CIDR, or HOST:PORT as the script names the destination), and
+// a connection that has not connected within --connect-timeout-ms is aborted. Every TCP client in
+// Node (net, http, https, tls, fetch) connects through net.Socket.prototype.connect: the wrapper
+// is fixed in place, names are checked after they resolve (so a name cannot resolve to a refused
+// address), and a refused connection is never attempted. UDP sockets are refused outright. With
+// the permission model on, a script cannot reach Node's bindings to go around this; without it
+// (Node 18, --no-sandbox) it is not a boundary.
+
+function argValues(name) {
+  const prefix = `--${name}=`;
+  const values = [];
+  for (let i = 0; i < ProcessArgv.length; i++) {
+    if (StringStartsWith(ProcessArgv[i], prefix)) append(values, StringSlice(ProcessArgv[i], prefix.length));
+  }
+  return values;
+}
+
+function installEgressFilter() {
+  const net = require('net');
+  const dns = require('dns');
+  const dgram = require('dgram');
+  const {BlockList, isIP} = net;
+  const BlockListCheck = uncurry(BlockList.prototype.check);
+  const SocketConnect = net.Socket.prototype.connect;
+  const SocketDestroy = net.Socket.prototype.destroy;
+  const SocketOnce = uncurry(net.Socket.prototype.once);
+  const normalizeArgs = net._normalizeArgs;
+  const dnsLookup = dns.lookup;
+  const nextTick = process.nextTick;
+  const SetTimeout = setTimeout;
+  const ClearTimeout = clearTimeout;
+  const timeoutMs = numberArg('connect-timeout-ms', 10000);
+  const StringToLowerCase = uncurry(String.prototype.toLowerCase);
+  const ArrayIsArray = Array.isArray;
+  const ObjectKeys = Object.keys;
+
+  const refused = new BlockList();
+  const ranges = [
+    ['0.0.0.0', 8, 'ipv4'], ['10.0.0.0', 8, 'ipv4'], ['100.64.0.0', 10, 'ipv4'],
+    ['127.0.0.0', 8, 'ipv4'], ['169.254.0.0', 16, 'ipv4'], ['172.16.0.0', 12, 'ipv4'],
+    ['192.0.0.0', 24, 'ipv4'], ['192.168.0.0', 16, 'ipv4'], ['198.18.0.0', 15, 'ipv4'],
+    ['224.0.0.0', 3, 'ipv4'],  // multicast, reserved and broadcast
+    ['::', 127, 'ipv6'],       // :: and ::1
+    ['fc00::', 7, 'ipv6'], ['fe80::', 10, 'ipv6'], ['ff00::', 8, 'ipv6'],
+  ];
+  for (let i = 0; i < ranges.length; i++) refused.addSubnet(ranges[i][0], ranges[i][1], ranges[i][2]);
+  const allowed = new BlockList();
+  const allowedNames = new MapCtor();  // "host:port" -> true
+  const entries = argValues('allow-egress');
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
+    const slash = StringIndexOf(entry, '/');
+    if (slash >= 0) {
+      const address = StringSlice(entry, 0, slash);
+      allowed.addSubnet(address, NumberCtor(StringSlice(entry, slash + 1)),
+                        isIP(address) === 6 ? 'ipv6' : 'ipv4');
+    } else {
+      MapSet(allowedNames, RegExpExec(/^\[?(.*?)\]?(:\d+)$/, entry).slice(1, 3).join('').toLowerCase(), true);
+    }
+  }
+
+  // Why `address` may not be reached, or null.
+  function refusal(address, port) {
+    if (!isIP(address)) return `prereg: ${address} is not an IP address`;
+    let a = address;
+    let type = isIP(a) === 6 ? 'ipv6' : 'ipv4';
+    const mapped = RegExpExec(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, a);
+    if (mapped) {
+      a = mapped[1];
+      type = 'ipv4';
+    }
+    if (!BlockListCheck(refused, a, type) || BlockListCheck(allowed, a, type)) return null;
+    return `prereg: connecting to ${address}:${port} is not allowed (loopback, private, ` +
+        'link-local or cloud metadata addresses are refused in the sandbox; the operator can ' +
+        'allow a destination with --allow-egress)';
+  }
+
+  function fail(socket, message, code) {
+    const err = new ErrorCtor(message);
+    err.code = code;
+    ReflectApply(nextTick, process, [() => ReflectApply(SocketDestroy, socket, [err])]);
+    return socket;
+  }
+
+  // A lookup that refuses what it resolves to, as dns.lookup answers (one address, or all).
+  function checkingLookup(lookup, port) {
+    return (hostname, options, callback) => {
+      if (typeof options === 'function') {
+        callback = options;
+        options = {};
+      }
+      ReflectApply(lookup, dns, [hostname, options, (err, address, family) => {
+        if (err) return callback(err);
+        const list = typeof address === 'string' ? [{address, family}] : address;
+        const kept = [];
+        let why = 'prereg: the name resolved to no address';
+        for (let i = 0; i < list.length; i++) {
+          // Read once, into values of our own: what is checked is what is used.
+          const entry = {address: StringCtor(list[i].address), family: NumberCtor(list[i].family)};
+          const reason = refusal(entry.address, port);
+          if (reason) why = reason; else append(kept, entry);
+        }
+        if (kept.length === 0) {
+          const e = new ErrorCtor(`${why} (${hostname} resolves to it)`);
+          e.code = 'EACCES';
+          return callback(e);
+        }
+        if (typeof address === 'string') return callback(null, kept[0].address, kept[0].family);
+        return callback(null, kept);
+      }]);
+    };
+  }
+
+  function connect(...args) {
+    // net.connect() passes the arguments it normalised as one array ([options, callback]).
+    const pre = args.length === 1 && ArrayIsArray(args[0]) ? args[0] : null;
+    const normalized = pre ? [pre[0], pre[1]] : normalizeArgs(args);
+    // A copy read once: a getter cannot show one host to the check and another to Node.
+    const given = normalized[0];
+    const options = {};
+    const keys = ObjectKeys(given);
+    for (let i = 0; i < keys.length; i++) options[keys[i]] = given[keys[i]];
+    normalized[0] = options;
+    if (options.path !== undefined && options.path !== null) {
+      return fail(this, 'prereg: connecting to a unix socket is not allowed in the sandbox', 'EACCES');
+    }
+    const host = StringCtor(options.host || 'localhost');
+    const port = NumberCtor(options.port);
+    options.host = host;
+    options.port = port;
+    const bare = RegExpExec(/^\[?(.*?)\]?$/, host)[1];
+    if (!MapGet(allowedNames, `${StringToLowerCase(bare)}:${port}`)) {
+      if (isIP(bare)) {
+        const why = refusal(bare, port);
+        if (why) return fail(this, why, 'EACCES');
+      } else {
+        options.lookup = checkingLookup(options.lookup || dnsLookup, port);
+      }
+    }
+    const socket = this;
+    const timer = ReflectApply(SetTimeout, undefined, [() => {
+      if (socket.connecting) {
+        ReflectApply(SocketDestroy, socket, [new ErrorCtor(
+            `prereg: the connection to ${host}:${port} did not connect within ${timeoutMs} ms`)]);
+      }
+    }, timeoutMs]);
+    timer.unref();
+    const clear = () => ReflectApply(ClearTimeout, undefined, [timer]);
+    SocketOnce(socket, 'connect', clear);
+    SocketOnce(socket, 'close', clear);
+    return ReflectApply(SocketConnect, this, normalized);
+  }
+
+  ReflectDefineProperty(net.Socket.prototype, 'connect',
+                        {__proto__: null, value: connect, writable: false, configurable: false});
+  const noUdp = function() {
+    throw new ErrorCtor('prereg: UDP sockets are not allowed in the sandbox');
+  };
+  for (const method of ['bind', 'connect', 'send']) {
+    ReflectDefineProperty(dgram.Socket.prototype, method,
+                          {__proto__: null, value: noUdp, writable: false, configurable: false});
+  }
+}
+
+let egressFiltered = false;
+for (let i = 0; i < ProcessArgv.length; i++) {
+  if (ProcessArgv[i] === '--egress-filter') egressFiltered = true;
+}
+if (egressFiltered) installEgressFilter();
+
+// ---------------------------------------------------------------------------------------------
 // Module loading. Auth0 Hooks may pin versions in require('name@1.2.3'): such a request resolves
 // to the installed `name`, so Hooks run unmodified.
 

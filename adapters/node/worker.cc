@@ -68,7 +68,7 @@ std::string DescribeExit(int status, int reported_code, const std::string& outpu
 
 }  // namespace
 
-Status NodeWorker::Spawn(const PoolOptions& options) {
+Status NodeWorker::Spawn(const SpawnPlan& plan) {
   int in[2], rep[2], sync[2], out[2];
   for (int* p : {in, rep, sync, out}) {
     if (Status s = MakePipe(p); !s.ok()) return s;
@@ -86,24 +86,20 @@ Status NodeWorker::Spawn(const PoolOptions& options) {
   sigemptyset(&defaults);
   sigaddset(&defaults, SIGPIPE);  // the engine ignores SIGPIPE; the worker must not inherit it
   posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  // Its own process group: whatever it starts is killed with it.
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
-  std::vector<std::string> args = {options.node_path};
-  if (options.max_old_space_mb > 0) {
-    args.push_back(fmt::format("--max-old-space-size={}", options.max_old_space_mb));
-  }
-  args.push_back(options.runner_path);
-  args.push_back(fmt::format("--spin-us={}", options.spin_us));
-  // The runner describes values over these instead of sending them, and reports calls in batches
-  // well under the line limit.
-  args.push_back(fmt::format("--max-value-bytes={}", options.max_value_bytes));
-  args.push_back(fmt::format("--max-depth={}", JsonLimits{}.max_depth));
-  args.push_back(fmt::format("--max-report-bytes={}", options.max_reply_bytes / 2));
+  std::vector<std::string> args = plan.argv;
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  int rc = ::posix_spawnp(&pid_, options.node_path.c_str(), &actions, &attr, argv.data(),
-                          environ);
+  std::vector<std::string> env = plan.env;
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  int rc = ::posix_spawnp(&pid_, args[0].c_str(), &actions, &attr, argv.data(),
+                          plan.env.empty() ? environ : envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   for (int fd : {in[0], out[1], rep[1], sync[0]}) ::close(fd);
@@ -112,7 +108,7 @@ Status NodeWorker::Spawn(const PoolOptions& options) {
     return Status::Unavailable(fmt::format(
         "cannot start node ('{}'): {}. Install Node.js 18 or later (apt-get install nodejs) "
         "or give the path to node with --node",
-        options.node_path, std::strerror(rc)));
+        args[0], std::strerror(rc)));
   }
   stdin_.assign(in[1]);
   replies_.assign(rep[0]);
@@ -153,7 +149,10 @@ void NodeWorker::Answer(const std::string& line) {
 
 void NodeWorker::Kill() {
   killed_ = true;
-  if (pid_ > 0 && !reaped_) ::kill(pid_, SIGKILL);
+  if (pid_ > 0 && !reaped_) {
+    ::kill(-pid_, SIGKILL);  // its process group: what the script started goes too
+    ::kill(pid_, SIGKILL);
+  }
 }
 
 void NodeWorker::WriteNext() {
@@ -229,10 +228,16 @@ void NodeWorker::ReadOutput() {
 }
 
 void NodeWorker::Reap(int attempt) {
-  int status = 0;
-  pid_t r = ::waitpid(pid_, &status, WNOHANG);
-  if (r == 0) {
-    if (attempt == 50) ::kill(pid_, SIGKILL);  // closed fd 3 but kept running
+  // Look without reaping first: while the leader is a zombie its pid cannot be reused, so the
+  // group can be killed without hitting an unrelated process.
+  siginfo_t info{};
+  const bool exited = ::waitid(P_PID, static_cast<id_t>(pid_), &info,
+                               WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid_;
+  if (!exited) {
+    if (attempt == 50) {  // closed fd 3 but kept running
+      ::kill(-pid_, SIGKILL);
+      ::kill(pid_, SIGKILL);
+    }
     reap_timer_.expires_after(std::chrono::milliseconds(20));
     auto self = shared_from_this();
     reap_timer_.async_wait([self, attempt](const boost::system::error_code&) {
@@ -240,6 +245,9 @@ void NodeWorker::Reap(int attempt) {
     });
     return;
   }
+  ::kill(-pid_, SIGKILL);  // anything it started that is still running (a group outlives its leader)
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
   reaped_ = true;
   boost::system::error_code ignored;
   stdin_.close(ignored);

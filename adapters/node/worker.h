@@ -28,6 +28,7 @@
 
 #include "prereg/adapters/node_pool.h"
 #include "reply.h"
+#include "sandbox.h"
 
 namespace prereg::adapters {
 
@@ -45,7 +46,8 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
     if (sync_fd_ >= 0) ::close(sync_fd_);
   }
 
-  Status Spawn(const PoolOptions& options);
+  // Starts the process `plan` describes, leading a process group of its own.
+  Status Spawn(const SpawnPlan& plan);
 
   // `on_violation` hears a protocol violation once, after the worker was killed.
   void Begin(MessageFn on_message, ExitFn on_exit, ExitFn on_violation, int max_old_space_mb);

@@ -35,7 +35,8 @@ WorkerGroup::WorkerGroup(std::shared_ptr<PoolShared> shared, std::string script,
     : shared_(std::move(shared)),
       script_(std::move(script)),
       load_line_(load_request.size() > 2 ? "{\"id\":0," + load_request.substr(1) + "\n"
-                                          : "{\"id\":0}\n") {}
+                                          : "{\"id\":0}\n"),
+      plan_(PlanWorker(shared_->sandbox, shared_->options, script_)) {}
 
 WorkerGroup::~WorkerGroup() { Shutdown(); }
 
@@ -77,7 +78,7 @@ void WorkerGroup::FinishLoad(Status status) {
 
 Status WorkerGroup::SpawnInto(std::vector<std::shared_ptr<Worker>>* list) {
   auto worker = std::make_shared<NodeWorker>(shared_->io, shared_->options.max_reply_bytes);
-  if (Status s = worker->Spawn(shared_->options); !s.ok()) return s;
+  if (Status s = worker->Spawn(plan_); !s.ok()) return s;
   std::weak_ptr<WorkerGroup> weak = weak_from_this();
   worker->Begin(
       [weak](const auto& w, const auto& msg) {

@@ -17,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "prereg/adapters/node_pool.h"
+#include "sandbox.h"
 
 namespace prereg::adapters {
 
@@ -29,6 +30,7 @@ struct PoolShared {
       : io(io_context), options(std::move(pool_options)) {}
   boost::asio::io_context& io;
   PoolOptions options;
+  SandboxSetup sandbox;   // set by NodePool::Start
   int restarts = 0;       // workers replaced, over the pool's life
   bool shut_down = false;
 };
@@ -81,6 +83,7 @@ class WorkerGroup : public ScriptWorkers, public std::enable_shared_from_this<Wo
   const std::shared_ptr<PoolShared> shared_;
   const std::string script_;
   const std::string load_line_;  // {"id":0,...load_request...}\n
+  const SpawnPlan plan_;         // how its workers start
   std::optional<StepKind> kind_;
   std::vector<std::function<void(Status)>> load_waiters_;
   std::unique_ptr<boost::asio::steady_timer> load_deadline_;

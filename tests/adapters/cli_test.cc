@@ -210,7 +210,8 @@ TEST_CASE("Examples: the bundled prereg test cases pass", "[adapters][cli][examp
   CHECK_THAT(r.out, Catch::EndsWith(" passed, 0 failed\n"));
 }
 
-// The risk-check Action calls a real HTTP server on loopback with its secret API key.
+// The risk-check Action calls a real HTTP server on loopback with its secret API key, once the
+// operator allows that destination (SPEC §8: the sandbox refuses loopback by default).
 TEST_CASE("Examples: the risk check calls a local HTTP service with its secret",
           "[adapters][cli][examples]") {
   TempDir dir;
@@ -229,9 +230,18 @@ TEST_CASE("Examples: the risk check calls a local HTTP service with its secret",
   const std::string flow = "--secret RISK_API_URL=http://127.0.0.1:" + port +
                            "/score --secret RISK_API_KEY=example-key '" PREREG_EXAMPLES_DIR
                            "/actions/risk-check.js'";
-  auto risky = Cli(dir, "run --event '" PREREG_EXAMPLES_DIR "/events/disposable.json' " + flow);
-  auto fine = Cli(dir, "run --event '" PREREG_EXAMPLES_DIR "/events/signup.json' " + flow);
+  // The sandbox refuses loopback unless the operator allows it: the Action fails open and says why.
+  auto refused = Cli(dir, "run --event '" PREREG_EXAMPLES_DIR "/events/signup.json' " + flow);
+  const std::string allowed = "--allow-egress 127.0.0.1:" + port + " " + flow;
+  auto risky = Cli(dir, "run --event '" PREREG_EXAMPLES_DIR "/events/disposable.json' " + allowed);
+  auto fine = Cli(dir, "run --event '" PREREG_EXAMPLES_DIR "/events/signup.json' " + allowed);
   std::system(("kill $(cat '" + (dir.path() / "pid").string() + "')").c_str());
+  REQUIRE(refused.code == 0);
+  const json why = json::parse(refused.out)["user"]["app_metadata"]["risk"];
+  CHECK(why["checked"] == false);
+  CHECK_THAT(why["why"].get<std::string>(),
+             Catch::Contains("127.0.0.1:" + port + " is not allowed") &&
+                 Catch::Contains("--allow-egress"));
   CHECK(risky.code == 2);
   CHECK(json::parse(risky.out)["denial"]["reason"] == "risk score 95 for 198.51.100.23");
   REQUIRE(fine.code == 0);

@@ -50,7 +50,11 @@ TEST_CASE("Containment: a script never receives another step's secrets or anothe
 
 TEST_CASE("Containment: steps share workers only for the same script with the same secrets",
           "[adapters][containment]") {
-  JsFixture f;
+  // One worker per script, so that two steps sharing a script also share its process.
+  adapters::PoolOptions one;
+  one.workers = 1;
+  one.spares = 0;
+  JsFixture f(one);
   // Each process counts its executions: two steps in one process set NAME1 and NAME2.
   const auto pid = Action("globalThis.n = (globalThis.n || 0) + 1;\n"
                           "api.user.setAppMetadata(event.secrets.NAME + globalThis.n, process.pid);");

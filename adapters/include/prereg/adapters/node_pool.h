@@ -65,6 +65,19 @@ struct PoolOptions {
   // Largest value one API call may pass, as JSON; a larger one reaches the engine only as its size
   // (an invalid call, or the cache's size error). Default: 256 KiB
   size_t max_value_bytes = 256 * 1024;
+  // The sandbox of SPEC §8 (adapters/node/sandbox.h says what it does and does not stop): a
+  // minimal environment, Node's permission model, and no connections to loopback, private or
+  // metadata addresses. Default: true
+  bool sandbox = true;
+  // Variables of prereg's environment that workers get too (with the sandbox). Default: none
+  std::vector<std::string> pass_env;
+  // Destinations the sandbox lets workers connect to anyway: a CIDR or HOST:PORT. Default: none
+  std::vector<std::string> allow_egress;
+  // An outbound connection that has not connected by then is aborted (with the sandbox).
+  // Default: 10000
+  int connect_timeout_ms = 10000;
+  // When prereg runs as root, workers run as this user. Default: prereg's own user
+  std::string worker_user;
 };
 
 // What the pool reports about one job. on_start says a worker has it now (it may have waited in
@@ -108,9 +121,12 @@ class NodePool {
   NodePool(const NodePool&) = delete;
   NodePool& operator=(const NodePool&) = delete;
 
-  // Checks that node and the runner can be found. kUnavailable when they cannot. Workers start
-  // when scripts are loaded.
+  // Checks that node and the runner can be found and prepares the sandbox: kUnavailable when node
+  // cannot run, kInvalidArgument for a bad sandbox option. Workers start when scripts are loaded.
   Status Start();
+  // What the operator should know about the sandbox (no permission model, --no-sandbox), one line
+  // each; set by Start().
+  const std::vector<std::string>& warnings() const;
   // Kills every process. Queued jobs fail as platform errors; later loads fail.
   void Shutdown();
 

@@ -1,0 +1,26 @@
+// Tries to leave the sandbox through the file system, processes, threads and native code. Each
+// attempt reports "done" or why it was refused.
+const fs = require('fs');
+
+function attempt(what) {
+  try {
+    what();
+    return 'done';
+  } catch (e) {
+    return `refused: ${e.code || e.message}`;
+  }
+}
+
+exports.onExecutePreUserRegistration = async (event, api) => {
+  const out = event.secrets.WRITE_TO;
+  api.user.setAppMetadata('write', attempt(() => fs.writeFileSync(out, 'pwned')));
+  api.user.setAppMetadata('read_outside', attempt(() => fs.readFileSync(event.secrets.READ_FROM)));
+  api.user.setAppMetadata('spawn', attempt(() => {
+    require('child_process').execFileSync('/bin/sh', ['-c', `echo pwned > '${out}.sh'`]);
+  }));
+  api.user.setAppMetadata('worker', attempt(() => {
+    const {Worker} = require('worker_threads');
+    new Worker('1', {eval: true});
+  }));
+  api.user.setAppMetadata('addon', attempt(() => process.dlopen({exports: {}}, '/nonexistent.node')));
+};
