@@ -33,10 +33,11 @@ void ReplaceAll(std::string* s, const std::string& from, std::string_view to) {
 class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
  public:
   FlowExecution(const Flow& flow, nlohmann::json event, Scheduler* scheduler,
-                std::function<void(DecisionRecord)> done)
+                std::function<void(DecisionRecord)> done, std::string trace)
       : flow_(flow),
         scheduler_(scheduler),
         done_(std::move(done)),
+        trace_(std::move(trace)),
         event_(std::move(event)),
         log_budget_(flow.options().max_log_bytes) {}
 
@@ -93,6 +94,7 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
     run_ = std::make_shared<StepRun>(std::move(step_event), password_, std::move(api), scheduler_,
                                      [self](StepEnd end) { self->OnStepEnd(std::move(end), false); },
                                      flow_deadline_us_, std::move(progress));
+    run_->set_trace(trace_);
     step_start_us_ = scheduler_->NowMicros();
     waited_us_ = 0;
     ArmDeadline(step_start_us_);
@@ -277,6 +279,7 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
   const Flow& flow_;
   Scheduler* const scheduler_;
   std::function<void(DecisionRecord)> done_;
+  const std::string trace_;
   nlohmann::json event_;  // as later steps see it: metadata of earlier steps applied
   std::optional<std::string> password_;
   std::string cache_scope_;
@@ -297,9 +300,10 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
 }  // namespace
 
 Status ExecuteFlow(const Flow& flow, nlohmann::json event, Scheduler* scheduler,
-                   std::function<void(DecisionRecord)> done) {
+                   std::function<void(DecisionRecord)> done, std::string trace) {
   if (Status s = CheckEvent(event); !s.ok()) return s;
-  auto execution = std::make_shared<FlowExecution>(flow, std::move(event), scheduler, std::move(done));
+  auto execution = std::make_shared<FlowExecution>(flow, std::move(event), scheduler,
+                                                   std::move(done), std::move(trace));
   execution->Start();
   return Status::OK();
 }

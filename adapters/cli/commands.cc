@@ -56,6 +56,15 @@ void PrintWarnings(const adapters::NodePool& pool, const char* command, std::ost
   for (const auto& w : pool.warnings()) err << command << ": warning: " << w << "\n";
 }
 
+adapters::PoolOptions WarningOfLateWork(adapters::PoolOptions pool, const char* command,
+                                        std::ostream& err) {
+  pool.on_late = [command, &err](const adapters::LateWork& late) {
+    err << command << ": warning: late work from " << late.origin << " (" << late.script
+        << "): " << late.what << ": " << late.text << "\n";
+  };
+  return pool;
+}
+
 Result<std::shared_ptr<Cache>> OpenCacheForCli(const std::string& uri, std::ostream& err) {
   return adapters::OpenCache(uri, [&err](const std::string& line) { err << "prereg: " << line << "\n"; });
 }
@@ -118,7 +127,7 @@ int RunCommand(const RunArgs& args, std::ostream& out, std::ostream& err) {
   auto cache = OpenCacheForCli(args.cache_uri, err);
   if (!cache.ok()) return fail(cache.status());
 
-  adapters::Runtime runtime(args.pool);
+  adapters::Runtime runtime(WarningOfLateWork(args.pool, "prereg run", err));
   Status started = runtime.Start();
   if (started.code() == StatusCode::kInvalidArgument) return fail(started);  // a sandbox option
   if (started.ok()) PrintWarnings(runtime.pool(), "prereg run", err);

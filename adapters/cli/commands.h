@@ -83,6 +83,9 @@ Result<nlohmann::json> ReadEvent(const std::string& path);
 Result<std::shared_ptr<Cache>> OpenCacheForCli(const std::string& uri, std::ostream& err);
 // Prints the pool's sandbox warnings to `err`, one line each, prefixed with `command`.
 void PrintWarnings(const adapters::NodePool& pool, const char* command, std::ostream& err);
+// `pool`, with what scripts do after their step ended (SPEC §8) written to `err` as warnings.
+adapters::PoolOptions WarningOfLateWork(adapters::PoolOptions pool, const char* command,
+                                        std::ostream& err);
 // A decision record for people (prereg run --format text).
 std::string RenderText(const DecisionRecord& record);
 

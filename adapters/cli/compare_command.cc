@@ -121,7 +121,7 @@ int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err
   if (!old_cache.ok()) return fail(old_cache.status().message());
   if (!new_cache.ok()) return fail(new_cache.status().message());
 
-  adapters::Runtime runtime(args.pool);
+  adapters::Runtime runtime(WarningOfLateWork(args.pool, "prereg compare", err));
   if (Status s = runtime.Start(); !s.ok()) return fail(s.message());
   PrintWarnings(runtime.pool(), "prereg compare", err);
   FlowOptions old_options, new_options;

@@ -19,8 +19,9 @@ constexpr const char* kCacheHelp =
 void AddPoolOptions(CLI::App* cmd, prereg::adapters::PoolOptions* pool) {
   cmd->add_option("--node", pool->node_path, "Path to the node executable (Node.js >= 18)")
       ->capture_default_str();
-  cmd->add_option("--memory-mb", pool->max_old_space_mb,
-                  "V8 heap limit per worker in MiB (0: Node's default)")
+  cmd->add_option("--memory-mb", pool->memory_mb,
+                  "Memory limit per worker in MiB: past it (resident memory, checked every 50 ms) "
+                  "the worker is killed and its step fails with \"ran out of memory\"; 0: none")
       ->capture_default_str();
   cmd->add_option("--worker-spin-us", pool->spin_us,
                   "How long an idle worker polls for its next request before sleeping, in us "
@@ -44,6 +45,12 @@ void AddPoolOptions(CLI::App* cmd, prereg::adapters::PoolOptions* pool) {
       ->capture_default_str();
   cmd->add_option("--worker-user", pool->worker_user,
                   "When prereg runs as root, run the Node workers as this user");
+  cmd->add_option("--recycle-after-executions", pool->recycle_after_executions,
+                  "Replace a worker after this many executions (0: never)")
+      ->capture_default_str();
+  cmd->add_option("--recycle-after-minutes", pool->recycle_after_minutes,
+                  "Replace a worker once it is this old, checked after each execution (0: never)")
+      ->capture_default_str();
 }
 
 }  // namespace
@@ -92,6 +99,7 @@ int main(int argc, char** argv) {
 
   prereg::adapters::ServeOptions serve;
   serve.pool.spin_us = 0;  // under load, spinning workers take the cores the service needs
+  serve.pool.memory_mb = 256;  // a long-running service bounds every worker's memory (SPEC §8)
   auto* serve_cmd = app.add_subcommand(
       "serve",
       "Serve the flow over HTTP: POST /v1/pre-user-registration with the event as JSON returns "

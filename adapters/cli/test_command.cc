@@ -192,7 +192,7 @@ std::vector<std::string> RunCase(const json& c, const fs::path& dir,
     }
     options.timeout_ms = c["timeout_ms"].get<int64_t>();
   }
-  adapters::Runtime runtime(pool);
+  adapters::Runtime runtime(WarningOfLateWork(pool, "prereg test", err));
   if (Status s = runtime.Start(); !s.ok()) return {s.message()};
   if (!*warned) PrintWarnings(runtime.pool(), "prereg test", err);
   *warned = true;

@@ -77,11 +77,21 @@ std::string RequestId(const Request& req, uint64_t counter) {
   return fmt::format("{:08x}-{:06}", kPrefix & 0xffffffff, counter);
 }
 
+// The pool's options, with late work (SPEC §8) going to the service log.
+PoolOptions LoggingLateWork(PoolOptions pool) {
+  pool.on_late = [](const LateWork& late) {
+    http::LogEvent("warn", "late work", {{"script", late.script}, {"origin", late.origin},
+                                         {"what", late.what}, {"text", late.text}});
+  };
+  return pool;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 class Service : public http::SessionHost {
  public:
-  explicit Service(ServeOptions options) : options_(std::move(options)), runtime_(options_.pool) {}
+  explicit Service(ServeOptions options)
+      : options_(std::move(options)), runtime_(LoggingLateWork(options_.pool)) {}
 
   Status Start();
   int Run();
@@ -185,7 +195,7 @@ Status Service::Start() {
   if (!options_.shadow_path.empty()) {
     auto shadow_spec = ParseStepArguments({options_.shadow_path}, {});
     if (!shadow_spec.ok()) return Status::InvalidArgument("--shadow: " + shadow_spec.status().message());
-    PoolOptions shadow_pool = options_.pool;
+    PoolOptions shadow_pool = LoggingLateWork(options_.pool);
     shadow_pool.workers = std::max(1, options_.shadow_workers);
     shadow_pool_ = std::make_unique<NodePool>(runtime_.io(), shadow_pool);
     if (Status s = shadow_pool_->Start(); !s.ok()) return s;
@@ -338,7 +348,8 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
         with_id(http::DecisionResponse(record, *req));  // the response is on its way first
         if (shadow_flow_) Shadow(std::move(shadow_event), record, id);
         MaybeFinishShutdown();
-      });
+      },
+      id);
   if (!s.ok()) {
     --in_flight_;
     with_id(http::ErrorResponse(bhttp::status::bad_request, s.message(), *req));
@@ -379,7 +390,8 @@ void Service::Shadow(json event, const DecisionRecord& primary, const std::strin
                            }
                            http::LogEvent("warn", "shadow divergence",
                                     {{"request_id", id}, {"fields", std::move(fields)}});
-                         });
+                         },
+                         id + " (shadow)");
   if (!s.ok()) --shadow_in_flight_;
 }
 

@@ -10,7 +10,9 @@
 //                                    {t:'loaded', id, kind} | {t:'loaded', id, error}
 //                                    {t:'sync', id, calls, call}     (then blocks on fd 4)
 //                                    {t:'done', id, calls, end:{kind:'returned'|'threw', message},
-//                                     overflow?: true}
+//                                     overflow?: true, lingering?: <timers it left set>}
+//                                    {t:'late', id, what:'log'|'uncaught exception'|
+//                                     'unhandled promise rejection', text}
 //                                    {t:'exit', code}
 //   fd 4          engine -> worker   {r: <result of the synchronous call>}
 // `calls` is the ordered list of what the script did since the last report:
@@ -22,6 +24,12 @@
 // Every string sent is well-formed Unicode (a lone surrogate in a log line becomes U+FFFD), so
 // every line parses. `overflow` says the execution recorded more than --max-report-bytes of calls
 // and log lines; the calls past that were dropped, and the engine fails the step.
+// Each execution runs in an AsyncLocalStorage context, so that what its callbacks do later is
+// told apart from the execution running then: a log line, throw or rejection from an execution
+// that has ended (or from code outside any execution, such as a timer set at load) is reported as
+// `late` with that execution's id (0 when none), never charged to another. `lingering` counts the
+// timers set when an execution ended beyond those set when it started: the engine recycles such a
+// worker (a timer the script unref()s does not count).
 //
 // The script cannot tamper with what is recorded (SPEC §8): everything the runner uses to read
 // requests, record calls, encode replies and write them is captured below, before the script
@@ -64,6 +72,7 @@ const SetImmediate = setImmediate;
 const HrtimeBigint = process.hrtime.bigint;
 const ProcessOn = uncurry(process.on);
 const ProcessArgv = process.argv;
+const GetActiveResourcesInfo = process.getActiveResourcesInfo;
 
 const fs = require('fs');
 const path = require('path');
@@ -75,6 +84,13 @@ const PathDirname = path.dirname;
 const ModuleNodeModulePaths = Module._nodeModulePaths;
 const ModuleCompile = uncurry(Module.prototype._compile);
 const ModuleResolveFilename = Module._resolveFilename;
+const {AsyncLocalStorage} = require('async_hooks');
+const AlsRun = uncurry(AsyncLocalStorage.prototype.run);
+const AlsGetStore = uncurry(AsyncLocalStorage.prototype.getStore);
+const AlsDisable = uncurry(AsyncLocalStorage.prototype.disable);
+const ReflectOwnKeys = Reflect.ownKeys;
+const ArrayPrototype = Array.prototype;
+const ObjectPrototype = Object.prototype;
 
 // Node's event emitters call a listener with `listener.apply(...)`, and its streams call
 // internal functions with `.call`: a script replacing Function.prototype.apply or call would
@@ -123,6 +139,10 @@ const MAX_DEPTH = numberArg('max-depth', 128);
 const MAX_REPORT_BYTES = numberArg('max-report-bytes', 512 * 1024);
 // Error descriptions (a throw, a load error) are cut to this many characters.
 const MAX_MESSAGE_CHARS = 4096;
+// Late reports a worker sends in its life, and the characters of each: past them they are dropped
+// (the engine recycles a worker that sends any, so this only bounds a burst).
+const MAX_LATE_REPORTS = 20;
+const MAX_LATE_CHARS = 1000;
 
 // ---------------------------------------------------------------------------------------------
 // Output to the engine.
@@ -613,9 +633,78 @@ function load(script, gen, source) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Executions. One at a time per worker; `current` is the one running.
+// Executions. One at a time per worker; `current` is the one running. `executions` holds, in each
+// callback, the execution whose code scheduled it.
 
 let current = null;
+const executions = new AsyncLocalStorage();
+// Its first run() sets Node's hooks up, with arrays a script could break (a setter on
+// Array.prototype[0]): done now, before any script loads.
+AlsRun(executions, null, () => {});
+
+// Node keeps async contexts in arrays that a script breaks for its own worker by putting an index
+// on Array.prototype or Object.prototype (a setter on [0]): its hooks then throw at every promise.
+// Such a worker stops tracking contexts, and attributes to the execution running now.
+let contextsTracked = true;
+function contextsUsable() {
+  if (!contextsTracked) return false;
+  const protos = [ArrayPrototype, ObjectPrototype];
+  for (let p = 0; p < 2; p++) {
+    const keys = ReflectOwnKeys(protos[p]);
+    for (let i = 0; i < keys.length; i++) {
+      if (typeof keys[i] === 'string' && RegExpExec(/^(0|[1-9][0-9]*)$/, keys[i]) !== null) {
+        contextsTracked = false;
+        AlsDisable(executions);
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// The execution that the code running now belongs to, or null (load-time code, the runner).
+function owner() {
+  if (!contextsTracked) return current;
+  try {
+    const ex = AlsGetStore(executions);
+    return ex === undefined ? null : ex;
+  } catch (e) {
+    return current;
+  }
+}
+
+// Runs fn(ex, a, b, c) as `ex`'s code; directly when contexts are not tracked (see owner). No
+// spread: Array.prototype[Symbol.iterator] is the script's.
+function runAs(ex, fn, a, b, c) {
+  if (!contextsUsable()) return fn(ex, a, b, c);
+  let started = false;
+  try {
+    return AlsRun(executions, ex, () => {
+      started = true;
+      return fn(ex, a, b, c);
+    });
+  } catch (e) {
+    if (started) throw e;
+    return fn(ex, a, b, c);
+  }
+}
+
+let lateReports = 0;
+// Something an execution did after it ended, or code outside any execution did.
+function late(ex, what, text) {
+  if (++lateReports > MAX_LATE_REPORTS) return;
+  const cut = text.length > MAX_LATE_CHARS ? StringSlice(text, 0, MAX_LATE_CHARS) + '…' : text;
+  send(`"t":"late","id":${ex ? ex.id : 0},"what":"${what}","text":${quote(wellFormed(cut))}`);
+}
+
+// Timers set and keeping the process alive (unref'd ones do not count). What an execution adds to
+// them is work it left behind.
+function lingeringTimers() {
+  const resources = ReflectApply(GetActiveResourcesInfo, process, []);
+  let n = 0;
+  for (let i = 0; i < resources.length; i++) if (resources[i] === 'Timeout') n++;
+  return n;
+}
 
 // Reports what `ex` recorded since its last report; `fields` are the message's own members.
 function report(ex, fields) {
@@ -656,7 +745,8 @@ function finish(ex, kind, message) {
   if (current === ex) current = null;
   const end = message === undefined ? `{"kind":"${kind}"}`
                                     : `{"kind":"${kind}","message":${quote(message)}}`;
-  report(ex, `"t":"done","end":${end}`);
+  const timers = lingeringTimers() - ex.timersAtStart;
+  report(ex, `"t":"done","end":${end}${timers > 0 ? `,"lingering":${timers}` : ''}`);
   spinForRequest();
 }
 
@@ -696,11 +786,8 @@ function makeApi(ex) {
 }
 
 function log(text) {
-  const ex = current;
-  if (!ex || ex.done) {
-    writeAll(2, text + '\n');
-    return;
-  }
+  const ex = owner();
+  if (!ex || ex.done) return late(ex, 'log', text);
   // Send at most one byte past the budget: the engine cuts the line and adds the marker.
   const room = MAX_LOG_BYTES - ex.logBytes;
   if (room < 0) return;
@@ -759,25 +846,24 @@ function execute(msg) {
   const script = own(msg, 'script');
   const kind = own(msg, 'kind');
   const ex = {__proto__: null, id: NumberCtor(own(msg, 'id')), script, calls: [], logBytes: 0,
-              reportBytes: 0, overflow: false, done: false, called: false};
+              reportBytes: 0, overflow: false, done: false, called: false,
+              timersAtStart: lingeringTimers()};
   const entry = load(script, own(msg, 'gen'), undefined);
   if (entry.error) return finish(ex, 'threw', entry.error);
   if (entry.kind !== kind) {
     return finish(ex, 'threw', `${script} is a ${entry.kind}, not a ${kind}`);
   }
   current = ex;
-  if (entry.kind === 'action') return runAction(ex, entry.fn, own(msg, 'event'));
-  return runHook(ex, entry.fn, own(msg, 'user'), own(msg, 'context'));
+  if (entry.kind === 'action') return runAs(ex, runAction, entry.fn, own(msg, 'event'));
+  return runAs(ex, runHook, entry.fn, own(msg, 'user'), own(msg, 'context'));
 }
 
 // Errors that escape the script's own promise chain (a rejection in a timer, a throw in a
-// callback) belong to the execution running now.
+// callback) belong to the execution whose code scheduled them: it fails, or, when it has ended,
+// they are reported late.
 function escaped(what, e) {
-  const ex = current;
-  if (!ex || ex.done) {
-    writeAll(2, `prereg worker: ${what} outside an execution: ${describeError(e, '')}\n`);
-    return;
-  }
+  const ex = owner();
+  if (!ex || ex.done) return late(ex, what, describeError(e, ex ? ex.script : ''));
   const message = `${what}: ${describeError(e, ex.script)}`;
   if (ex.called) {  // a Hook that already called cb: logged and ignored
     record(ex, `{"m":"throw","message":${quote(message)}}`, message.length);
@@ -850,5 +936,9 @@ function spinForRequest() {
 const ProcessExit = process.exit;
 process.stdin.on('data', pinned(feed));
 process.stdin.on('end', pinned(() => ReflectApply(ProcessExit, process, [0])));
+// With async hooks on (AsyncLocalStorage above), Node calls the pipe's read callback through
+// `callback.apply`: pinned like the listeners.
+const stdinHandle = process.stdin._handle;
+if (stdinHandle && typeof stdinHandle.onread === 'function') pinned(stdinHandle.onread);
 
 send(`"t":"ready","pid":${process.pid},"node":${quote(process.version)}`);

@@ -191,8 +191,9 @@ SpawnPlan PlanWorker(const SandboxSetup& setup, const PoolOptions& options,
     a.push_back("--");
   }
   a.push_back(setup.node);
-  if (options.max_old_space_mb > 0) {
-    a.push_back(fmt::format("--max-old-space-size={}", options.max_old_space_mb));
+  if (options.memory_mb > 0) {
+    a.push_back(fmt::format("--max-old-space-size={}", options.memory_mb));
+    plan.data_limit_bytes = static_cast<uint64_t>(options.memory_mb) * 2 * 1024 * 1024;
   }
   if (options.sandbox && !setup.permission_flag.empty()) {
     a.push_back(setup.permission_flag);

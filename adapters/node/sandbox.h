@@ -19,6 +19,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +50,7 @@ Result<SandboxSetup> PrepareSandbox(const PoolOptions& options);
 struct SpawnPlan {
   std::vector<std::string> argv;  // argv[0] is the program's absolute path
   std::vector<std::string> env;   // the whole environment; empty: prereg's own
+  uint64_t data_limit_bytes = 0;  // RLIMIT_DATA of the process; 0: inherited
 };
 SpawnPlan PlanWorker(const SandboxSetup& setup, const PoolOptions& options,
                      const std::string& script);

@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -42,11 +44,11 @@ Status MakePipe(int fds[2]) {
 // Why a worker ended, for the step's error message. The tail of its output is quoted only when
 // nothing more specific is known (a crash with a stack, a failed start).
 std::string DescribeExit(int status, int reported_code, const std::string& output,
-                         int max_old_space_mb) {
-  if (output.find("heap out of memory") != std::string::npos ||
+                         int memory_mb, bool over_memory) {
+  if (over_memory || output.find("heap out of memory") != std::string::npos ||
       output.find("Reached heap limit") != std::string::npos) {
-    return max_old_space_mb > 0
-               ? fmt::format("the script ran out of memory (worker limit {} MiB)", max_old_space_mb)
+    return memory_mb > 0
+               ? fmt::format("the script ran out of memory (worker limit {} MiB)", memory_mb)
                : std::string("the script ran out of memory");
   }
   if (reported_code >= 0) {
@@ -103,6 +105,12 @@ Status NodeWorker::Spawn(const SpawnPlan& plan) {
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   for (int fd : {in[0], out[1], rep[1], sync[0]}) ::close(fd);
+  if (rc == 0 && plan.data_limit_bytes > 0) {
+    // Set from outside, before the script is sent: posix_spawn cannot set limits, and setting
+    // prereg's own would limit its other threads while the child starts.
+    const rlimit limit{plan.data_limit_bytes, plan.data_limit_bytes};
+    ::prlimit(pid_, RLIMIT_DATA, &limit, nullptr);
+  }
   if (rc != 0) {
     for (int fd : {in[1], out[0], rep[0], sync[1]}) ::close(fd);
     return Status::Unavailable(fmt::format(
@@ -119,11 +127,11 @@ Status NodeWorker::Spawn(const SpawnPlan& plan) {
 }
 
 void NodeWorker::Begin(MessageFn on_message, ExitFn on_exit, ExitFn on_violation,
-                       int max_old_space_mb) {
+                       int memory_mb) {
   on_message_ = std::move(on_message);
   on_exit_ = std::move(on_exit);
   on_violation_ = std::move(on_violation);
-  max_old_space_mb_ = max_old_space_mb;
+  memory_mb_ = memory_mb;
   ReadReply();
   ReadOutput();
 }
@@ -145,6 +153,24 @@ void NodeWorker::Answer(const std::string& line) {
     if (n <= 0) return;  // the worker is gone; its exit will be reported
     off += static_cast<size_t>(n);
   }
+}
+
+size_t NodeWorker::ResidentBytes() const {
+  if (pid_ <= 0 || reaped_) return 0;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/statm", static_cast<int>(pid_));
+  FILE* f = std::fopen(path, "re");
+  if (f == nullptr) return 0;
+  unsigned long size = 0, resident = 0;
+  const int n = std::fscanf(f, "%lu %lu", &size, &resident);
+  std::fclose(f);
+  static const long page = ::sysconf(_SC_PAGESIZE);
+  return n == 2 ? resident * static_cast<size_t>(page) : 0;
+}
+
+void NodeWorker::KillOverMemory() {
+  over_memory_ = true;
+  Kill();
 }
 
 void NodeWorker::Kill() {
@@ -259,7 +285,7 @@ void NodeWorker::Reap(int attempt) {
     boost::system::error_code ignored_ec;
     self->output_.close(ignored_ec);
     auto why = DescribeExit(status, self->reported_code_, self->output_tail_,
-                            self->max_old_space_mb_);
+                            self->memory_mb_, self->over_memory_);
     auto on_exit = std::move(self->on_exit_);
     self->on_message_ = nullptr;
     if (on_exit) on_exit(self, why);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -50,7 +51,7 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
   Status Spawn(const SpawnPlan& plan);
 
   // `on_violation` hears a protocol violation once, after the worker was killed.
-  void Begin(MessageFn on_message, ExitFn on_exit, ExitFn on_violation, int max_old_space_mb);
+  void Begin(MessageFn on_message, ExitFn on_exit, ExitFn on_violation, int memory_mb);
 
   void Send(std::string line);
 
@@ -59,11 +60,26 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
   void Answer(const std::string& line);
 
   void Kill();
+  // Kills it for using more memory than its limit: its exit is described as running out of it.
+  void KillOverMemory();
+  // Its resident memory now (/proc/PID/statm), 0 when it cannot be read.
+  size_t ResidentBytes() const;
 
   pid_t pid() const { return pid_; }
   bool ready = false;  // it has loaded its script
   bool killed() const { return killed_; }
   uint64_t job = 0;  // the job running, 0 when idle
+  // Kept by its group: executions it finished, when it started, whether it must be replaced once
+  // idle (it left work running), and the origins of its last jobs, for late reports.
+  int executions = 0;
+  std::chrono::steady_clock::time_point born = std::chrono::steady_clock::now();
+  bool recycle = false;
+  struct Origin {
+    uint64_t job;
+    std::string origin;
+    std::vector<std::string> redact;
+  };
+  std::deque<Origin> recent_origins;
 
  private:
   void WriteNext();
@@ -84,8 +100,9 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
   pid_t pid_ = -1;
   bool killed_ = false;
   bool reaped_ = false;
+  bool over_memory_ = false;
   int reported_code_ = -1;
-  int max_old_space_mb_ = 0;
+  int memory_mb_ = 0;
   std::deque<std::string> writes_;
   asio::streambuf reply_buf_;
   const size_t max_reply_bytes_;

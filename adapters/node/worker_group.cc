@@ -18,6 +18,7 @@
 namespace prereg::adapters {
 
 namespace asio = boost::asio;
+using json = nlohmann::json;
 
 namespace {
 
@@ -27,6 +28,10 @@ constexpr int kLoadTimeoutMs = 10000;   // loading the script at flow load time
 // at its deadline, and sign-ups queued together have deadlines microseconds apart, so each kill
 // would hand the replacement worker the next doomed job.
 constexpr auto kMinTimeToStart = std::chrono::milliseconds(10);
+// Jobs per worker whose origins are kept for late reports.
+constexpr size_t kRecentOrigins = 8;
+// How often workers' resident memory is compared with the limit (PoolOptions::memory_mb).
+constexpr auto kMemoryCheck = std::chrono::milliseconds(50);
 
 }  // namespace
 
@@ -56,6 +61,10 @@ void WorkerGroup::Load(std::function<void(Status)> done) {
   for (int i = 0; i < options.spares; ++i) {
     if (Status s = SpawnInto(&spares_); !s.ok()) return FinishLoad(s);
   }
+  if (options.memory_mb > 0) {
+    memory_timer_ = std::make_unique<asio::steady_timer>(shared_->io);
+    CheckMemory();
+  }
   load_deadline_ = std::make_unique<asio::steady_timer>(shared_->io);
   load_deadline_->expires_after(std::chrono::milliseconds(kLoadTimeoutMs));
   std::weak_ptr<WorkerGroup> weak = weak_from_this();
@@ -65,6 +74,27 @@ void WorkerGroup::Load(std::function<void(Status)> done) {
     self->FinishLoad(Status::ScriptError(fmt::format(
         "{}: loading did not finish within {} s; top-level code must not block", self->script_,
         kLoadTimeoutMs / 1000)));
+  });
+}
+
+void WorkerGroup::CheckMemory() {
+  if (shut_down_) return;
+  const size_t limit = static_cast<size_t>(shared_->options.memory_mb) * 1024 * 1024;
+  std::vector<std::shared_ptr<Worker>> over;
+  for (const auto* list : {&workers_, &spares_}) {
+    for (const auto& w : *list) {
+      if (!w->killed() && w->ResidentBytes() > limit) over.push_back(w);
+    }
+  }
+  for (const auto& w : over) {
+    // Its job fails when its exit is collected, described as running out of memory.
+    w->KillOverMemory();
+    Replace(w);
+  }
+  memory_timer_->expires_after(kMemoryCheck);
+  std::weak_ptr<WorkerGroup> weak = weak_from_this();
+  memory_timer_->async_wait([weak](const boost::system::error_code& ec) {
+    if (auto self = weak.lock(); self && !ec) self->CheckMemory();
   });
 }
 
@@ -90,7 +120,7 @@ Status WorkerGroup::SpawnInto(std::vector<std::shared_ptr<Worker>>* list) {
       [weak](const auto& w, const auto& why) {
         if (auto self = weak.lock()) self->OnViolation(w, why);
       },
-      shared_->options.max_old_space_mb);
+      shared_->options.memory_mb);
   worker->Send(load_line_);
   list->push_back(std::move(worker));
   return Status::OK();
@@ -128,6 +158,9 @@ void WorkerGroup::Dispatch() {
     line += '\n';
     worker->Send(std::move(line));
     running_.emplace(job.id, worker);
+    worker->recent_origins.push_back(
+        {job.id, std::move(job.callbacks.origin), std::move(job.callbacks.redact)});
+    if (worker->recent_origins.size() > kRecentOrigins) worker->recent_origins.pop_front();
     auto on_start = std::move(job.callbacks.on_start);
     jobs_.emplace(job.id, std::move(job.callbacks));
     if (on_start) on_start();
@@ -153,6 +186,7 @@ void WorkerGroup::Abort(uint64_t job) {
 
 void WorkerGroup::OnMessage(const std::shared_ptr<Worker>& worker, const WorkerMessage& msg) {
   if (msg.type == "loaded" && msg.id == 0) return OnLoaded(worker, msg);
+  if (msg.type == "late") return OnLate(worker, msg);
   if (worker->job == 0 || msg.id != worker->job) return;
   auto callbacks = jobs_.find(worker->job);
   if (callbacks == jobs_.end()) return;
@@ -173,9 +207,62 @@ void WorkerGroup::OnMessage(const std::shared_ptr<Worker>& worker, const WorkerM
     jobs_.erase(callbacks);
     running_.erase(worker->job);
     worker->job = 0;
-    Dispatch();
+    ++worker->executions;
+    // A recycled worker's replacement takes the queue; otherwise it takes the next job itself.
+    if (!RecycleIfDue(worker, msg)) Dispatch();
     if (on_done) on_done(msg.body);
   }
+}
+
+void WorkerGroup::Late(const std::shared_ptr<Worker>& worker, uint64_t job, std::string what,
+                       std::string text) {
+  if (!shared_->options.on_late) return;
+  LateWork late{script_, "outside any step", std::move(what), std::move(text)};
+  for (const auto& o : worker->recent_origins) {
+    if (o.job != job || job == 0) continue;
+    if (!o.origin.empty()) late.origin = o.origin;
+    for (const auto& value : o.redact) {
+      if (value.empty()) continue;
+      for (size_t pos = late.text.find(value); pos != std::string::npos;
+           pos = late.text.find(value, pos + 8)) {
+        late.text.replace(pos, value.size(), "[secret]");
+      }
+    }
+  }
+  shared_->options.on_late(late);
+}
+
+void WorkerGroup::OnLate(const std::shared_ptr<Worker>& worker, const WorkerMessage& msg) {
+  Late(worker, msg.id, StringMember(msg.body, "what"), StringMember(msg.body, "text"));
+  // Work from outside any step (a timer set at load) would be set again by a fresh worker: only
+  // what a step left behind makes a worker worth replacing.
+  if (worker->killed() || msg.id == 0) return;
+  worker->recycle = true;
+  if (worker->job == 0 && worker->ready) {
+    worker->Kill();
+    Replace(worker);
+  }
+}
+
+bool WorkerGroup::RecycleIfDue(const std::shared_ptr<Worker>& worker, const WorkerMessage& done) {
+  const auto& o = shared_->options;
+  const json& lingering = MemberOf(done.body, "lingering");
+  std::string why;
+  if (lingering.is_number_unsigned() && lingering.get<uint64_t>() > 0) {
+    why = fmt::format("its step left {} timer(s) running", lingering.get<uint64_t>());
+    Late(worker, done.id, "recycled", why + "; the worker was replaced");
+  } else if (worker->recycle) {
+    why = "it did work after its step ended";
+  } else if (o.recycle_after_executions > 0 && worker->executions >= o.recycle_after_executions) {
+    why = "recycle_after_executions";
+  } else if (o.recycle_after_minutes > 0 &&
+             Clock::now() - worker->born >= std::chrono::minutes(o.recycle_after_minutes)) {
+    why = "recycle_after_minutes";
+  }
+  if (why.empty() || worker->killed()) return false;
+  worker->Kill();
+  Replace(worker);
+  return true;
 }
 
 // A worker has loaded (or failed to load) the script it was started with.
@@ -273,6 +360,7 @@ void WorkerGroup::FailAll(const std::string& message) {
 void WorkerGroup::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  if (memory_timer_) memory_timer_->cancel();
   for (auto* list : {&workers_, &spares_}) {
     for (auto& w : *list) w->Kill();
   }

@@ -77,7 +77,16 @@ class WorkerGroup : public ScriptWorkers, public std::enable_shared_from_this<Wo
   // The worker broke the reply protocol: its job fails with `why` and it is replaced.
   void OnViolation(const std::shared_ptr<Worker>& worker, const std::string& why);
   void Replace(const std::shared_ptr<Worker>& gone);
+  // A late-work report from `worker`: passed on, and the worker replaced once idle.
+  void OnLate(const std::shared_ptr<Worker>& worker, const WorkerMessage& msg);
+  // After a job: replaces the worker if it left timers running, was marked, or is due
+  // (recycle_after_*). True when it did.
+  bool RecycleIfDue(const std::shared_ptr<Worker>& worker, const WorkerMessage& done);
+  void Late(const std::shared_ptr<Worker>& worker, uint64_t job, std::string what,
+            std::string text);
   void FailAll(const std::string& message);
+  // Every kMemoryCheck while the group runs: kills (and replaces) workers over the memory limit.
+  void CheckMemory();
   void FinishLoad(Status status);
 
   const std::shared_ptr<PoolShared> shared_;
@@ -87,6 +96,7 @@ class WorkerGroup : public ScriptWorkers, public std::enable_shared_from_this<Wo
   std::optional<StepKind> kind_;
   std::vector<std::function<void(Status)>> load_waiters_;
   std::unique_ptr<boost::asio::steady_timer> load_deadline_;
+  std::unique_ptr<boost::asio::steady_timer> memory_timer_;
   std::vector<std::shared_ptr<Worker>> workers_;
   std::vector<std::shared_ptr<Worker>> spares_;
   std::deque<Job> queue_;

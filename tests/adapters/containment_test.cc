@@ -106,6 +106,7 @@ TEST_CASE("Containment: built-ins a script replaces change only its own behaviou
     REQUIRE(flow.ok());
     for (int signup = 0; signup < 3; ++signup) {
       auto r = f.RunFlow(*flow.value());
+      INFO("sign-up " << signup << ": " << (r.error ? r.error->message : std::string()));
       REQUIRE(r.outcome == Outcome::kDeny);
       CHECK(r.denial->step == "attacker");
       CHECK(r.denial->denial.reason == "attacker denies too");
@@ -120,6 +121,7 @@ TEST_CASE("Containment: built-ins a script replaces change only its own behaviou
     REQUIRE(flow.ok());
     for (int signup = 0; signup < 3; ++signup) {
       auto r = f.RunFlow(*flow.value());
+      INFO("sign-up " << signup << ": " << (r.error ? r.error->message : std::string()));
       REQUIRE(r.outcome == Outcome::kDeny);
       CHECK(r.denial->step == "victim");
       CHECK(r.denial->denial.reason == "victim denies");

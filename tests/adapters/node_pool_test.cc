@@ -51,7 +51,7 @@ TEST_CASE("Node pool: hostile scripts get the right decision and the next execut
       {"abort", Action("process.abort();"), ErrorClass::kActionError, "signal 6"},
   };
   adapters::PoolOptions options;
-  options.max_old_space_mb = 64;
+  options.memory_mb = 64;
   JsFixture f(options);
   for (const auto& c : cases) {
     CAPTURE(c.name);

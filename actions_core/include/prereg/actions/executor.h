@@ -19,8 +19,9 @@ namespace prereg {
 // thread with the record when the flow has ended (all steps done, a deny, an error or the
 // budget). `flow` and `scheduler` must outlive the execution.
 // Returns kInvalidArgument, without starting, for an event CheckEvent rejects.
+// `trace` names the execution for reports outside the record (StepRun::trace: a request id).
 Status ExecuteFlow(const Flow& flow, nlohmann::json event, Scheduler* scheduler,
-                   std::function<void(DecisionRecord)> done);
+                   std::function<void(DecisionRecord)> done, std::string trace = {});
 
 // Runs one execution to the end on a LoopScheduler in the calling thread.
 Result<DecisionRecord> RunFlow(const Flow& flow, const nlohmann::json& event);

@@ -73,6 +73,11 @@ class StepRun {
   // True once Finish was called or the executor ended the run (deadline).
   bool ended() const { return ended_; }
 
+  // Who the execution is for, as its caller named it (a request id); empty when unnamed. For
+  // reports about the step outside the decision record.
+  void set_trace(std::string trace) { trace_ = std::move(trace); }
+  const std::string& trace() const { return trace_; }
+
   // What the step is waiting for, quoted in a timeout message (e.g. "the Hook never called cb").
   void set_waiting_on(std::string what) { waiting_on_ = std::move(what); }
   const std::string& waiting_on() const { return waiting_on_; }
@@ -102,6 +107,7 @@ class StepRun {
   Progress progress_;
   bool ended_ = false;
   std::string waiting_on_;
+  std::string trace_;
   std::string queued_for_;
 };
 

@@ -43,6 +43,15 @@ namespace prereg::adapters {
 class WorkerGroup;
 struct PoolShared;
 
+// Work a script did after the step it belongs to had ended (see PoolOptions::on_late).
+struct LateWork {
+  std::string script;
+  std::string origin;  // the job's JobCallbacks::origin ("step \"gate\", request r-1"), or
+                       // "outside any step" (a timer set at load)
+  std::string what;    // "log", "uncaught exception", "unhandled promise rejection", "recycled"
+  std::string text;    // the line or error, at most about 1000 characters
+};
+
 struct PoolOptions {
   // The node executable, looked up in PATH when it has no slash. Default: "node"
   std::string node_path = "node";
@@ -52,8 +61,12 @@ struct PoolOptions {
   int workers = 2;
   // Started processes per script kept idle to replace a killed or dead worker at once. Default: 1
   int spares = 1;
-  // V8 heap limit per worker in MiB (--max-old-space-size); 0 keeps Node's default. Default: 0
-  int max_old_space_mb = 0;
+  // Memory limit per worker in MiB; 0: none. A worker's resident memory (V8 heap, Buffers,
+  // everything) is checked every 50 ms and past the limit the worker is killed: its job fails
+  // with "the script ran out of memory". It is also the V8 heap limit (--max-old-space-size),
+  // and twice it bounds the worker's private memory outright (RLIMIT_DATA), so that what it
+  // allocates between two checks cannot take the machine's. Default: 0 (256 under `prereg serve`)
+  int memory_mb = 0;
   // After each report a worker polls for its next request this long before sleeping: it saves
   // tens of microseconds per step when requests follow one another, and burns CPU otherwise.
   // Default: 100 (0 under `prereg serve`, where workers share the cores with the service)
@@ -78,6 +91,15 @@ struct PoolOptions {
   int connect_timeout_ms = 10000;
   // When prereg runs as root, workers run as this user. Default: prereg's own user
   std::string worker_user;
+  // A worker is replaced after this many executions, or once it is this old (checked after each
+  // execution); 0: never. Default: 0
+  int recycle_after_executions = 0;
+  int recycle_after_minutes = 0;
+  // Hears what a script did after its step ended, or outside any step: a log line, an uncaught
+  // exception or an unhandled rejection (SPEC §8: never charged to another sign-up), and the
+  // recycling of a worker that kept timers running. Called on the event loop's thread. Default:
+  // none (dropped)
+  std::function<void(const LateWork&)> on_late;
 };
 
 // What the pool reports about one job. on_start says a worker has it now (it may have waited in
@@ -92,6 +114,10 @@ struct JobCallbacks {
   std::function<void(const nlohmann::json& msg, Answer answer)> on_sync;
   std::function<void(const nlohmann::json& msg)> on_done;
   std::function<void(const std::string& message, bool platform)> on_failure;
+  // Who the job is for, in late-work reports: "step \"NAME\"", with the request id if known;
+  // and what such a report must not show (the step's secret values, the password), masked there.
+  std::string origin;
+  std::vector<std::string> redact;
 };
 
 // The workers of one script, as NodePool::LoadScriptAsync hands them out. Shared by the steps
