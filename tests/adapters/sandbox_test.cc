@@ -91,7 +91,7 @@ TEST_CASE("Sandbox: a script sees a minimal environment and cannot read the serv
   CHECK_THAT(open.result.err, Catch::Contains("prereg run: warning: --no-sandbox"));
 }
 
-TEST_CASE("Sandbox: a script cannot write, read outside its folder, run programs, start threads or load addons",
+TEST_CASE("Sandbox: a script cannot write, read outside its folder, run programs, start threads, load addons or reach bindings",
           "[adapters][sandbox]") {
   TempDir dir;
   const auto out = dir.path() / "pwned";
@@ -100,7 +100,7 @@ TEST_CASE("Sandbox: a script cannot write, read outside its folder, run programs
   auto contained = RunHostile(dir, "escapes.js", secrets);
   INFO(contained.result.out << contained.result.err);
   REQUIRE(contained.result.code == 0);
-  for (const char* attempt : {"write", "read_outside", "spawn", "worker", "addon"}) {
+  for (const char* attempt : {"write", "read_outside", "spawn", "worker", "addon", "binding"}) {
     INFO(attempt);
     CHECK(Refused(contained.metadata[attempt]));
   }
@@ -112,6 +112,9 @@ TEST_CASE("Sandbox: a script cannot write, read outside its folder, run programs
   CHECK(open.metadata["write"] == "done");
   CHECK(open.metadata["read_outside"] == "done");
   CHECK(open.metadata["spawn"] == "done");
+  CHECK(open.metadata["binding"] == "done");
+  CHECK(open.metadata["addon"] == "refused: ERR_DLOPEN_FAILED");  // tried, and no such file
+  CHECK(contained.metadata["addon"] != open.metadata["addon"]);   // not even tried
   CHECK(testing::ReadAllText(out.string() + ".sh") == "pwned\n");
 }
 

@@ -1,4 +1,5 @@
-// Tries to leave the sandbox through the file system, processes, threads and native code. Each
+// Tries to leave the sandbox through the file system, processes, threads, native code and Node's
+// internal bindings. Each
 // attempt reports "done" or why it was refused.
 const fs = require('fs');
 
@@ -22,5 +23,8 @@ exports.onExecutePreUserRegistration = async (event, api) => {
     const {Worker} = require('worker_threads');
     new Worker('1', {eval: true});
   }));
+  // Without the sandbox this fails only because the file does not exist (ERR_DLOPEN_FAILED).
   api.user.setAppMetadata('addon', attempt(() => process.dlopen({exports: {}}, '/nonexistent.node')));
+  // Node's internal bindings: raw sockets and files, around everything else.
+  api.user.setAppMetadata('binding', attempt(() => process.binding('tcp_wrap')));
 };
