@@ -376,7 +376,7 @@ function describeCbError(err) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Egress (with the sandbox: --egress-filter). Connections to loopback, private, link-local (cloud
+// Egress (with the sandbox: --sandbox). Connections to loopback, private, link-local (cloud
 // metadata), carrier-grade NAT, multicast and reserved addresses, and to unix sockets, are refused
 // unless --allow-egress names them (a CIDR, or HOST:PORT as the script names the destination), and
 // a connection that has not connected within --connect-timeout-ms is aborted. Every TCP client in
@@ -542,11 +542,48 @@ function installEgressFilter() {
   }
 }
 
-let egressFiltered = false;
-for (let i = 0; i < ProcessArgv.length; i++) {
-  if (ProcessArgv[i] === '--egress-filter') egressFiltered = true;
+// ---------------------------------------------------------------------------------------------
+// Other processes (with the sandbox). Node's permission model leaves process.kill and
+// os.setPriority open, and a worker runs as prereg's user: it could signal or starve the service.
+// Both are fixed in place to act on the worker itself only.
+
+function installProcessGuards() {
+  const os = require('os');
+  const ownPid = process.pid;
+  const refuse = (what) => {
+    const e = new ErrorCtor(`prereg: ${what} other processes is not allowed in the sandbox`);
+    e.code = 'EPERM';
+    throw e;
+  };
+  const kill = process.kill;
+  const rawKill = process._kill;
+  const setPriority = os.setPriority;
+  const fixed = (obj, name, value) => ReflectDefineProperty(
+      obj, name, {__proto__: null, value, writable: false, configurable: false, enumerable: false});
+  fixed(process, 'kill', function(pid, signal) {
+    if (NumberCtor(pid) !== ownPid) refuse('signalling');
+    return ReflectApply(kill, process, [pid, signal]);
+  });
+  fixed(process, '_kill', function(pid, signal) {
+    if (NumberCtor(pid) !== ownPid) refuse('signalling');
+    return ReflectApply(rawKill, process, [pid, signal]);
+  });
+  fixed(os, 'setPriority', function(pid, priority) {
+    if (priority !== undefined && NumberCtor(pid) !== 0 && NumberCtor(pid) !== ownPid) {
+      refuse('changing the priority of');
+    }
+    return ReflectApply(setPriority, os, priority === undefined ? [pid] : [pid, priority]);
+  });
 }
-if (egressFiltered) installEgressFilter();
+
+let sandboxed = false;
+for (let i = 0; i < ProcessArgv.length; i++) {
+  if (ProcessArgv[i] === '--sandbox') sandboxed = true;
+}
+if (sandboxed) {
+  installEgressFilter();
+  installProcessGuards();
+}
 
 // ---------------------------------------------------------------------------------------------
 // Module loading. Auth0 Hooks may pin versions in require('name@1.2.3'): such a request resolves

@@ -153,6 +153,11 @@ Result<SandboxSetup> PrepareSandbox(const PoolOptions& options) {
     setup.warnings.push_back(
         "setpriv (util-linux) was not found: a worker whose engine is killed may outlive it");
   }
+  if (::geteuid() == 0 && !setup.uid) {
+    setup.warnings.push_back(
+        "prereg runs as root and so do its workers: give --worker-user NAME (nobody, say) so that "
+        "a script cannot act as root");
+  }
   if (!options.sandbox) {
     setup.warnings.push_back(
         "--no-sandbox: scripts run with prereg's environment and can read and write files, start "
@@ -218,7 +223,7 @@ SpawnPlan PlanWorker(const SandboxSetup& setup, const PoolOptions& options,
   a.push_back(fmt::format("--max-depth={}", JsonLimits{}.max_depth));
   a.push_back(fmt::format("--max-report-bytes={}", options.max_reply_bytes / 2));
   if (options.sandbox) {
-    a.push_back("--egress-filter");
+    a.push_back("--sandbox");
     a.push_back(fmt::format("--connect-timeout-ms={}", options.connect_timeout_ms));
     for (const auto& entry : options.allow_egress) a.push_back("--allow-egress=" + entry);
     plan.env = setup.env;

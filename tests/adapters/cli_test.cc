@@ -288,7 +288,8 @@ TEST_CASE("CLI --cache: an unreachable Redis is logged once and the flow still d
   REQUIRE(r.code == 0);
   CHECK(json::parse(r.out)["user"]["app_metadata"]["set"] == "FailedToSetCacheRecord");
   CHECK_THAT(r.err, Catch::Contains("cannot connect"));
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  // Once, whatever else stderr holds (a sandbox warning when the tests run as root).
+  CHECK(r.err.find("cannot connect") == r.err.rfind("cannot connect"));
   CHECK(Cli(dir, "run --cache bogus://x counter.js").code == 1);
 }
 

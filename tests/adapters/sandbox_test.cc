@@ -80,7 +80,7 @@ TEST_CASE("Sandbox: a script sees a minimal environment and cannot read the serv
   CHECK(Refused(contained.metadata["parent_environ"]));
   CHECK(contained.result.out.find("service-token-7f3a") == std::string::npos);
   CHECK(contained.result.out.find("file-token-c4d5") == std::string::npos);
-  CHECK(contained.result.err.find("warning") == std::string::npos);
+  CHECK(contained.result.err.find("--no-sandbox") == std::string::npos);
 
   // The same script without the sandbox finds all three: the attempts are real.
   auto open = RunHostile(dir, "reads-secrets.js", secrets + " --no-sandbox");
@@ -91,7 +91,7 @@ TEST_CASE("Sandbox: a script sees a minimal environment and cannot read the serv
   CHECK_THAT(open.result.err, Catch::Contains("prereg run: warning: --no-sandbox"));
 }
 
-TEST_CASE("Sandbox: a script cannot write, read outside its folder, run programs, start threads, load addons or reach bindings",
+TEST_CASE("Sandbox: a script cannot write, read outside its folder, run programs, start threads, load addons, reach bindings or signal prereg",
           "[adapters][sandbox]") {
   TempDir dir;
   const auto out = dir.path() / "pwned";
@@ -100,7 +100,8 @@ TEST_CASE("Sandbox: a script cannot write, read outside its folder, run programs
   auto contained = RunHostile(dir, "escapes.js", secrets);
   INFO(contained.result.out << contained.result.err);
   REQUIRE(contained.result.code == 0);
-  for (const char* attempt : {"write", "read_outside", "spawn", "worker", "addon", "binding"}) {
+  for (const char* attempt :
+       {"write", "read_outside", "spawn", "worker", "addon", "binding", "signal", "raw_signal", "priority"}) {
     INFO(attempt);
     CHECK(Refused(contained.metadata[attempt]));
   }
@@ -113,6 +114,9 @@ TEST_CASE("Sandbox: a script cannot write, read outside its folder, run programs
   CHECK(open.metadata["read_outside"] == "done");
   CHECK(open.metadata["spawn"] == "done");
   CHECK(open.metadata["binding"] == "done");
+  CHECK(open.metadata["signal"] == "done");
+  CHECK(open.metadata["raw_signal"] == "done");
+  CHECK(open.metadata["priority"] == "done");
   CHECK(open.metadata["addon"] == "refused: ERR_DLOPEN_FAILED");  // tried, and no such file
   CHECK(contained.metadata["addon"] != open.metadata["addon"]);   // not even tried
   CHECK(testing::ReadAllText(out.string() + ".sh") == "pwned\n");

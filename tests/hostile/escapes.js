@@ -27,4 +27,9 @@ exports.onExecutePreUserRegistration = async (event, api) => {
   api.user.setAppMetadata('addon', attempt(() => process.dlopen({exports: {}}, '/nonexistent.node')));
   // Node's internal bindings: raw sockets and files, around everything else.
   api.user.setAppMetadata('binding', attempt(() => process.binding('tcp_wrap')));
+  // The service runs as the same user: signal it (0 only checks, as SIGKILL would) or starve it.
+  api.user.setAppMetadata('signal', attempt(() => process.kill(process.ppid, 0)));
+  api.user.setAppMetadata('raw_signal', attempt(() => process._kill(process.ppid, 0)));
+  const os = require('os');
+  api.user.setAppMetadata('priority', attempt(() => os.setPriority(process.ppid, os.getPriority(process.ppid))));
 };
