@@ -189,9 +189,10 @@ function readSyncLine() {
 // ---------------------------------------------------------------------------------------------
 // Values as the engine needs them.
 
-// A lone surrogate: a high one not followed by a low one, or a low one not after a high one.
-function hasLoneSurrogate(s) {
-  for (let i = 0; i < s.length; i++) {
+// Where the first lone surrogate at or after `from` is — a high one not followed by a low one, or a
+// low one not after a high one — or -1.
+function loneSurrogateAt(s, from) {
+  for (let i = from; i < s.length; i++) {
     const c = StringCharCodeAt(s, i);
     if (c < 0xd800 || c > 0xdfff) continue;
     if (c <= 0xdbff) {
@@ -201,26 +202,22 @@ function hasLoneSurrogate(s) {
         continue;
       }
     }
-    return true;
+    return i;
   }
-  return false;
+  return -1;
+}
+
+function hasLoneSurrogate(s) {
+  return loneSurrogateAt(s, 0) >= 0;
 }
 
 // `s` with every lone surrogate replaced by U+FFFD, for text the engine only shows (logs, errors).
 function wellFormed(s) {
-  if (!hasLoneSurrogate(s)) return s;
+  let i = loneSurrogateAt(s, 0);
+  if (i < 0) return s;
   let out = '';
   let from = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = StringCharCodeAt(s, i);
-    if (c < 0xd800 || c > 0xdfff) continue;
-    if (c <= 0xdbff) {
-      const next = StringCharCodeAt(s, i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        i++;
-        continue;
-      }
-    }
+  for (; i >= 0; i = loneSurrogateAt(s, from)) {
     out += StringSlice(s, from, i) + '\uFFFD';
     from = i + 1;
   }
