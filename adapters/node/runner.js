@@ -680,20 +680,16 @@ AlsRun(executions, null, () => {});
 // on Array.prototype or Object.prototype (a setter on [0]): its hooks then throw at every promise.
 // Such a worker stops tracking contexts, and attributes to the execution running now.
 let contextsTracked = true;
+const isIndex = (key) => typeof key === 'string' && RegExpExec(/^(0|[1-9][0-9]*)$/, key) !== null;
 function contextsUsable() {
   if (!contextsTracked) return false;
-  const protos = [ArrayPrototype, ObjectPrototype];
-  for (let p = 0; p < 2; p++) {
-    const keys = ReflectOwnKeys(protos[p]);
-    for (let i = 0; i < keys.length; i++) {
-      if (typeof keys[i] === 'string' && RegExpExec(/^(0|[1-9][0-9]*)$/, keys[i]) !== null) {
-        contextsTracked = false;
-        AlsDisable(executions);
-        return false;
-      }
-    }
-  }
-  return true;
+  // Own keys list array indices first, in ascending order: the first key tells.
+  const a = ReflectOwnKeys(ArrayPrototype)[0];
+  const o = ReflectOwnKeys(ObjectPrototype)[0];
+  if (!isIndex(a) && !isIndex(o)) return true;
+  contextsTracked = false;
+  AlsDisable(executions);
+  return false;
 }
 
 // The execution that the code running now belongs to, or null (load-time code, the runner).
