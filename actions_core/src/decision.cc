@@ -1,5 +1,7 @@
 #include "prereg/actions/decision.h"
 
+#include <algorithm>
+
 namespace prereg {
 
 const char* OutcomeName(Outcome o) {
@@ -69,6 +71,25 @@ nlohmann::ordered_json DecisionRecord::ToJson() const {
   }
   out["steps"] = std::move(steps_json);
   return out;
+}
+
+SecretMask::SecretMask(const std::vector<std::string>& secrets,
+                       const std::optional<std::string>& password) {
+  for (const auto& value : secrets) {
+    if (!value.empty()) values_.emplace_back(value, "[secret]");
+  }
+  if (password && !password->empty()) values_.emplace_back(*password, "[password]");
+  std::stable_sort(values_.begin(), values_.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+}
+
+void SecretMask::Apply(std::string* text) const {
+  for (const auto& [value, replacement] : values_) {
+    for (size_t pos = text->find(value); pos != std::string::npos;
+         pos = text->find(value, pos + replacement.size())) {
+      text->replace(pos, value.size(), replacement);
+    }
+  }
 }
 
 }  // namespace prereg

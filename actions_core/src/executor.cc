@@ -21,15 +21,6 @@ namespace prereg {
 
 namespace {
 
-constexpr std::string_view kSecretMask = "[secret]";
-constexpr std::string_view kPasswordMask = "[password]";
-
-void ReplaceAll(std::string* s, const std::string& from, std::string_view to) {
-  for (size_t pos = s->find(from); pos != std::string::npos; pos = s->find(from, pos + to.size())) {
-    s->replace(pos, from.size(), to);
-  }
-}
-
 class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
  public:
   FlowExecution(const Flow& flow, nlohmann::json event, Scheduler* scheduler,
@@ -253,19 +244,13 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
   // Secret values never appear in logs, denial or error (SPEC §6), nor does the sign-up
   // password a Hook can read. Longest first, so that a value containing another is masked whole.
   void MaskSecrets() {
-    std::vector<std::pair<std::string, std::string_view>> values;
+    std::vector<std::string> secrets;
     for (const auto& cfg : flow_.steps()) {
-      for (const auto& [name, value] : cfg.secrets) {
-        if (!value.empty()) values.emplace_back(value, kSecretMask);
-      }
+      for (const auto& [name, value] : cfg.secrets) secrets.push_back(value);
     }
-    if (password_ && !password_->empty()) values.emplace_back(*password_, kPasswordMask);
-    if (values.empty()) return;
-    std::sort(values.begin(), values.end(),
-              [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-    auto mask = [&values](std::string* s) {
-      for (const auto& [value, replacement] : values) ReplaceAll(s, value, replacement);
-    };
+    const SecretMask masks(secrets, password_);
+    if (masks.empty()) return;
+    auto mask = [&masks](std::string* s) { masks.Apply(s); };
     for (auto& step : record_.steps) {
       for (auto& line : step.logs) mask(&line);
     }

@@ -97,13 +97,14 @@ void ScriptStep::Start(std::shared_ptr<StepRun> run) {
   };
   callbacks.origin = fmt::format("step \"{}\"", run->api().step_name());
   if (!run->trace().empty()) callbacks.origin += ", request " + run->trace();
-  const json& secrets = MemberOf(run->event(), "secrets");
-  if (secrets.is_object()) {
-    for (const auto& [name, value] : secrets.items()) {
-      if (value.is_string()) callbacks.redact.push_back(value.get<std::string>());
+  std::vector<std::string> secrets;
+  const json& given = MemberOf(run->event(), "secrets");
+  if (given.is_object()) {
+    for (const auto& [name, value] : given.items()) {
+      if (value.is_string()) secrets.push_back(value.get<std::string>());
     }
   }
-  if (run->password()) callbacks.redact.push_back(*run->password());
+  callbacks.mask = std::make_shared<const SecretMask>(secrets, run->password());
   // The job need not start after the flow's budget has ended: it would only be killed.
   auto& scheduler = run->scheduler();
   const auto start_by =

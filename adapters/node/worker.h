@@ -77,7 +77,7 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
   struct Origin {
     uint64_t job;
     std::string origin;
-    std::vector<std::string> redact;
+    std::shared_ptr<const SecretMask> mask;
   };
   std::deque<Origin> recent_origins;
 

@@ -159,7 +159,7 @@ void WorkerGroup::Dispatch() {
     worker->Send(std::move(line));
     running_.emplace(job.id, worker);
     worker->recent_origins.push_back(
-        {job.id, std::move(job.callbacks.origin), std::move(job.callbacks.redact)});
+        {job.id, std::move(job.callbacks.origin), std::move(job.callbacks.mask)});
     if (worker->recent_origins.size() > kRecentOrigins) worker->recent_origins.pop_front();
     auto on_start = std::move(job.callbacks.on_start);
     jobs_.emplace(job.id, std::move(job.callbacks));
@@ -221,13 +221,7 @@ void WorkerGroup::Late(const std::shared_ptr<Worker>& worker, uint64_t job, std:
   for (const auto& o : worker->recent_origins) {
     if (o.job != job || job == 0) continue;
     if (!o.origin.empty()) late.origin = o.origin;
-    for (const auto& value : o.redact) {
-      if (value.empty()) continue;
-      for (size_t pos = late.text.find(value); pos != std::string::npos;
-           pos = late.text.find(value, pos + 8)) {
-        late.text.replace(pos, value.size(), "[secret]");
-      }
-    }
+    if (o.mask) o.mask->Apply(&late.text);
   }
   shared_->options.on_late(late);
 }

@@ -66,5 +66,17 @@ TEST_CASE("DecisionRecord: class, outcome and status names", "[actions_core][dec
   CHECK(std::string(StepStatusName(StepStatus::kFailed)) == "failed");
 }
 
+TEST_CASE("SecretMask: the longest value is masked whole, the password by name, empty values ignored",
+          "[actions_core][decision]") {
+  const SecretMask mask({"key", "", "key-and-more"}, std::string("hunter2"));
+  std::string text = "key-and-more then key then hunter2 twice hunter2";
+  mask.Apply(&text);
+  CHECK(text == "[secret] then [secret] then [password] twice [password]");
+  CHECK(SecretMask({""}, std::string()).empty());
+  std::string unchanged = "nothing to hide";
+  SecretMask({}, std::nullopt).Apply(&unchanged);
+  CHECK(unchanged == "nothing to hide");
+}
+
 }  // namespace
 }  // namespace prereg

@@ -6,6 +6,8 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -57,6 +59,19 @@ struct DecisionRecord {
 
   // The record as SPEC §6 lays it out, keys in that order.
   nlohmann::ordered_json ToJson() const;
+};
+
+// Secret values and the sign-up password as text shown outside the engine must not hold them
+// (SPEC §6): "[secret]" and "[password]" in their place, the longest value first so that a value
+// containing another is masked whole. Empty values are ignored.
+class SecretMask {
+ public:
+  SecretMask(const std::vector<std::string>& secrets, const std::optional<std::string>& password);
+  void Apply(std::string* text) const;
+  bool empty() const { return values_.empty(); }
+
+ private:
+  std::vector<std::pair<std::string, std::string_view>> values_;  // value, replacement
 };
 
 }  // namespace prereg

@@ -35,6 +35,7 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "prereg/actions/decision.h"
 #include "prereg/actions/status.h"
 #include "prereg/actions/step.h"
 
@@ -115,9 +116,9 @@ struct JobCallbacks {
   std::function<void(const nlohmann::json& msg)> on_done;
   std::function<void(const std::string& message, bool platform)> on_failure;
   // Who the job is for, in late-work reports: "step \"NAME\"", with the request id if known;
-  // and what such a report must not show (the step's secret values, the password), masked there.
+  // and what such a report must not show (the step's secret values, the password).
   std::string origin;
-  std::vector<std::string> redact;
+  std::shared_ptr<const SecretMask> mask;
 };
 
 // The workers of one script, as NodePool::LoadScriptAsync hands them out. Shared by the steps
