@@ -28,7 +28,7 @@ const char* kEvent = R"({"user": {"email": "ada@example.com", "app_metadata": {}
 double TimeFlow(prereg::adapters::Runtime& runtime, int steps, int n) {
   prereg::adapters::FlowSpec spec;
   for (int i = 0; i < steps; ++i) {
-    spec.steps.push_back({fmt::format("s{}", i), PREREG_BENCH_DIR "/trivial-action.js", {}, {}});
+    spec.steps.push_back({fmt::format("s{}", i), PREREG_BENCH_DIR "/trivial-action.js", {}, {}, {}});
   }
   auto flow = runtime.Load(spec, {});
   if (!flow.ok()) {

@@ -56,6 +56,10 @@ void PrintWarnings(const adapters::NodePool& pool, const char* command, std::ost
   for (const auto& w : pool.warnings()) err << command << ": warning: " << w << "\n";
 }
 
+void PrintSourceWarnings(const adapters::FlowSpec& spec, const char* command, std::ostream& err) {
+  for (const auto& w : spec.warnings) err << command << ": warning: " << w << "\n";
+}
+
 adapters::PoolOptions WarningOfLateWork(adapters::PoolOptions pool, const char* command,
                                         std::ostream& err) {
   pool.on_late = [command, &err](const adapters::LateWork& late) {
@@ -107,17 +111,18 @@ int RunCommand(const RunArgs& args, std::ostream& out, std::ostream& err) {
     err << "prereg run: " << s.message() << "\n";
     return kExitUsage;
   };
-  std::map<std::string, std::string> secrets;
+  adapters::SourceOptions sources = args.sources;
   for (const auto& text : args.secrets) {
     auto secret = adapters::ParseSecret(text);
     if (!secret.ok()) return fail(secret.status());
-    secrets[secret.value().first] = secret.value().second;
+    sources.secrets[secret.value().first] = secret.value().second;
   }
   if (args.timeout_ms && *args.timeout_ms <= 0) {
     return fail(Status::InvalidArgument("--timeout-ms must be a positive number of ms"));
   }
-  auto spec = adapters::ParseStepArguments(args.steps, secrets);
+  auto spec = adapters::ParseStepArguments(args.steps, sources);
   if (!spec.ok()) return fail(spec.status());
+  PrintSourceWarnings(spec.value(), "prereg run", err);
   json event = DefaultEvent();
   if (!args.event_path.empty()) {
     auto read = ReadEvent(args.event_path);

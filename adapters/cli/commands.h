@@ -14,6 +14,7 @@
 
 #include "prereg/actions/decision.h"
 #include "prereg/actions/cache.h"
+#include "prereg/adapters/flow_loader.h"
 #include "prereg/adapters/node_pool.h"
 
 namespace prereg::cli {
@@ -32,6 +33,7 @@ struct RunArgs {
   std::string format = "json";  // or "text"
   std::vector<std::string> steps;
   std::string cache_uri;  // see cache_stores.h; empty: in-memory
+  adapters::SourceOptions sources;  // --secret goes into sources.secrets
   adapters::PoolOptions pool;
 };
 int RunCommand(const RunArgs& args, std::ostream& out, std::ostream& err);
@@ -40,6 +42,7 @@ struct TestArgs {
   std::vector<std::string> cases;  // files or directories of *.json case files
   std::string junit_path;
   std::string cache_uri;  // empty: a fresh in-memory cache per case
+  adapters::SourceOptions sources;  // for tenant exports among a case's steps
   adapters::PoolOptions pool;
 };
 int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err);
@@ -60,10 +63,19 @@ struct CompareArgs {
   std::string report, junit;
   std::vector<std::string> ignore;  // extra paths of the normalised record to ignore
   std::string cache_uri;            // empty: a fresh in-memory cache per side
+  adapters::SourceOptions sources;  // both sides, for tenant exports
   adapters::PoolOptions pool;
 };
 // Exit 0 equal everywhere, 2 any difference, 1 usage or input error (or invalid events only).
 int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err);
+
+struct TenantArgs {
+  std::string export_path;  // tenant.yaml or an export folder
+  adapters::SourceOptions sources;
+  std::string format = "text";  // or "json"
+};
+// Exit 0 when the export's pipeline can run, 1 when it cannot be read or cannot run yet.
+int TenantShowCommand(const TenantArgs& args, std::ostream& out, std::ostream& err);
 
 struct EventsArgs {
   int64_t count = 100;
@@ -86,6 +98,8 @@ void PrintWarnings(const adapters::NodePool& pool, const char* command, std::ost
 // `pool`, with what scripts do after their step ended (SPEC §8) written to `err` as warnings.
 adapters::PoolOptions WarningOfLateWork(adapters::PoolOptions pool, const char* command,
                                         std::ostream& err);
+// Prints a flow source's warnings (tenant exports) to `err`, prefixed with `command`.
+void PrintSourceWarnings(const adapters::FlowSpec& spec, const char* command, std::ostream& err);
 // A decision record for people (prereg run --format text).
 std::string RenderText(const DecisionRecord& record);
 

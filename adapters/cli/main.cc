@@ -16,6 +16,19 @@ constexpr const char* kCacheHelp =
     "max_ttl_ms=N, and evict=P[&seed=N] to lose each record read with probability P "
     "(eviction drill)";
 
+void AddSourceOptions(CLI::App* cmd, prereg::adapters::SourceOptions* sources) {
+  cmd->add_option("--config", sources->config_path,
+                  "For tenant exports: a deploy-cli config file; its "
+                  "AUTH0_KEYWORD_REPLACE_MAPPINGS replace ##KEY## and @@KEY@@ markers as "
+                  "a0deploy import does, and AUTH0_BASE_PATH anchors tenant.yaml's paths");
+  cmd->add_option("--secrets-file", sources->secrets_file,
+                  "For tenant exports: secret values, as JSON {\"<hook or action name>\": "
+                  "{\"NAME\": \"value\"}} (exports hold secret names only)");
+  cmd->add_flag("--allow-missing-secrets", sources->allow_missing_secrets,
+                "For tenant exports: run even when a declared secret has no value (it is left "
+                "out; a warning lists them)");
+}
+
 void AddPoolOptions(CLI::App* cmd, prereg::adapters::PoolOptions* pool) {
   cmd->add_option("--node", pool->node_path, "Path to the node executable (Node.js >= 18)")
       ->capture_default_str();
@@ -67,7 +80,8 @@ int main(int argc, char** argv) {
   run.pool.spares = 0;
   auto* run_cmd = app.add_subcommand(
       "run",
-      "Run STEPs (Hook or Action .js files, in the order given, or flow files) on one event and "
+      "Run STEPs (Hook or Action .js files, in the order given, flow files or tenant exports) on "
+      "one event and "
       "print the decision record. Exit 0 allow, 2 deny, 3 error, 1 usage or input error.");
   run_cmd->add_option("--event", run.event_path,
                       "Event JSON file, or - for stdin (default: a minimal example event)");
@@ -79,8 +93,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"json", "text"}))
       ->capture_default_str();
   run_cmd->add_option("--cache", run.cache_uri, kCacheHelp);
+  AddSourceOptions(run_cmd, &run.sources);
   AddPoolOptions(run_cmd, &run.pool);
-  run_cmd->add_option("STEP", run.steps, "Hook/Action .js files or flow .json files")->required();
+  run_cmd->add_option("STEP", run.steps,
+                      "Hook/Action .js files, flow .json files, or tenant exports (a0deploy's "
+                      "tenant.yaml or export folder: its pre-user-registration pipeline)")
+      ->required();
 
   prereg::cli::TestArgs test;
   test.pool.workers = 1;  // cases run one at a time, each on fresh workers
@@ -94,6 +112,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   test_cmd->add_option("--cache", test.cache_uri,
                        std::string(kCacheHelp) + ". Default: a fresh in-memory cache per case");
+  AddSourceOptions(test_cmd, &test.sources);
   AddPoolOptions(test_cmd, &test.pool);
   test_cmd->add_option("CASE", test.cases, "Case files or directories")->required();
 
@@ -105,7 +124,11 @@ int main(int argc, char** argv) {
       "Serve the flow over HTTP: POST /v1/pre-user-registration with the event as JSON returns "
       "the decision record; GET /healthz, /readyz, /metrics. SIGTERM/SIGINT stop gracefully, "
       "SIGHUP reloads the flow and tokens.");
-  serve_cmd->add_option("--flow", serve.flow_path, "Flow file (or one .js script)")->required();
+  serve_cmd->add_option("--flow", serve.flow_path,
+                        "Flow file, one .js script, or a tenant export (tenant.yaml or an export "
+                        "folder: its pre-user-registration pipeline)")
+      ->required();
+  AddSourceOptions(serve_cmd, &serve.sources);
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0: any free port)")
       ->capture_default_str();
   serve_cmd->add_option("--token-file", serve.token_file,
@@ -140,11 +163,19 @@ int main(int argc, char** argv) {
   auto* migrate_cmd = app.add_subcommand(
       "migrate",
       "Convert a Hook into an Action and report every construct not converted or not proven "
-      "equivalent (line, severity, fix). Exit 0 converted with no finding above info, 2 converted "
-      "with findings, 1 could not convert.");
-  migrate_cmd->add_option("HOOK", migrate.hook, "The Hook's .js file")->required();
-  migrate_cmd->add_option("-o,--output", migrate.output, "Write the Action here (default: stdout)");
-  migrate_cmd->add_option("--report", migrate.report, "Write the findings report (JSON) here");
+      "equivalent (line, severity, fix); or migrate a whole tenant export (-o OUTDIR): every "
+      "pre-user-registration Hook becomes an Action of the same name, the enabled one's bound "
+      "first, the Hooks disabled, in a new export of the same format. Exit 0 converted with no "
+      "finding above info, 2 converted with findings, 1 could not convert.");
+  migrate_cmd->add_option("HOOK", migrate.hook,
+                          "The Hook's .js file, or a tenant export (tenant.yaml or an export folder)")
+      ->required();
+  migrate_cmd->add_option("-o,--output", migrate.output,
+                          "Write the Action here (default: stdout); for an export, the new "
+                          "export's folder (must not exist, or be empty)");
+  migrate_cmd->add_option("--report", migrate.report,
+                          "Write the findings report (JSON) here (an export's report is also "
+                          "written to OUTDIR/prereg-migration-report.json)");
   migrate_cmd->add_option("--mode", migrate.mode,
                           "rewrite: an idiomatic Action (AST transformation); wrap: the Hook "
                           "unchanged inside an adapter Action, equivalent by construction")
@@ -162,9 +193,11 @@ int main(int argc, char** argv) {
       "denial (kind, reason, user message), error class and the created user. Prints each "
       "difference with a command that reproduces it. Exit 0 all equal, 2 any difference, "
       "1 usage or input error.");
-  compare_cmd->add_option("--old", compare.old_steps, "Old side: scripts and/or flow files, in order")
+  compare_cmd->add_option("--old", compare.old_steps,
+                          "Old side: scripts, flow files and/or tenant exports, in order")
       ->required();
-  compare_cmd->add_option("--new", compare.new_steps, "New side: scripts and/or flow files, in order")
+  compare_cmd->add_option("--new", compare.new_steps,
+                          "New side: scripts, flow files and/or tenant exports, in order")
       ->required();
   compare_cmd->add_option("--events", compare.events, "Events: a JSONL file or a directory of .json files")
       ->required();
@@ -177,7 +210,25 @@ int main(int argc, char** argv) {
   compare_cmd->add_option("--cache", compare.cache_uri,
                           std::string(kCacheHelp) + ". Default: a fresh in-memory cache per side");
   compare_cmd->add_option("--workers", compare.pool.workers, "Node worker processes per script")->capture_default_str();
+  AddSourceOptions(compare_cmd, &compare.sources);
   AddPoolOptions(compare_cmd, &compare.pool);
+
+  prereg::cli::TenantArgs tenant;
+  auto* tenant_cmd = app.add_subcommand("tenant", "Work with auth0-deploy-cli tenant exports");
+  tenant_cmd->require_subcommand(1);
+  auto* tenant_show_cmd = tenant_cmd->add_subcommand(
+      "show",
+      "Show what a tenant export (a0deploy export --format yaml or directory) runs at "
+      "pre-user-registration, in order: the enabled Hook, then the bound Actions; what does not "
+      "run and why; the secrets each step needs and whether they have a value; declared "
+      "dependencies and whether they are installed. Exit 0 ready to run, 1 not (the reasons "
+      "are listed).");
+  tenant_show_cmd->add_option("EXPORT", tenant.export_path, "tenant.yaml or an export folder")
+      ->required();
+  tenant_show_cmd->add_option("--format", tenant.format, "text, or json for tools")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  AddSourceOptions(tenant_show_cmd, &tenant.sources);
 
   prereg::cli::EventsArgs events;
   auto* events_cmd = app.add_subcommand("events", "Work with sign-up events");
@@ -203,6 +254,7 @@ int main(int argc, char** argv) {
   if (*serve_cmd) return prereg::adapters::RunService(serve);
   if (*migrate_cmd) return prereg::cli::MigrateCommand(migrate, std::cout, std::cerr);
   if (*compare_cmd) return prereg::cli::CompareCommand(compare, std::cout, std::cerr);
+  if (*tenant_show_cmd) return prereg::cli::TenantShowCommand(tenant, std::cout, std::cerr);
   if (*generate_cmd) return prereg::cli::EventsGenerateCommand(events, std::cout, std::cerr);
   return prereg::cli::kExitUsage;
 }

@@ -143,6 +143,7 @@ std::vector<std::string> CheckExpectations(const json& expect, const DecisionRec
 
 // Runs one case; failures describe what did not match or why the case could not run.
 std::vector<std::string> RunCase(const json& c, const fs::path& dir,
+                                 const adapters::SourceOptions& sources,
                                  const adapters::PoolOptions& pool,
                                  const std::shared_ptr<Cache>& shared_cache, std::ostream& err,
                                  bool* warned) {
@@ -161,7 +162,8 @@ std::vector<std::string> RunCase(const json& c, const fs::path& dir,
     if (!s.is_string()) return {"\"steps\" must hold paths (strings)"};
     steps.push_back((dir / s.get<std::string>()).string());
   }
-  std::map<std::string, std::string> secrets;
+  adapters::SourceOptions case_sources = sources;
+  auto& secrets = case_sources.secrets;
   if (c.contains("secrets")) {
     if (!c["secrets"].is_object()) return {"\"secrets\" must be an object of strings"};
     for (const auto& [k, v] : c["secrets"].items()) {
@@ -169,8 +171,9 @@ std::vector<std::string> RunCase(const json& c, const fs::path& dir,
       secrets[k] = v.get<std::string>();
     }
   }
-  auto spec = adapters::ParseStepArguments(steps, secrets);
+  auto spec = adapters::ParseStepArguments(steps, case_sources);
   if (!spec.ok()) return {spec.status().message()};
+  PrintSourceWarnings(spec.value(), "prereg test", err);
 
   json event = DefaultEvent();
   if (c.contains("event")) {
@@ -328,7 +331,7 @@ int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err) {
                    ? c["name"].get<std::string>()
                    : file.stem().string() + (cases.size() > 1 ? fmt::format("[{}]", i) : "");
       const auto start = std::chrono::steady_clock::now();
-      r.failures = c.is_object() ? RunCase(c, file.parent_path(), args.pool, shared_cache, err, &warned)
+      r.failures = c.is_object() ? RunCase(c, file.parent_path(), args.sources, args.pool, shared_cache, err, &warned)
                                  : std::vector<std::string>{"a case must be a JSON object"};
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       for (const auto& f : r.failures) out << "FAIL " << r.file << ": " << r.name << ": " << f << "\n";

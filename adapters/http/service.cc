@@ -158,7 +158,13 @@ class Service : public http::SessionHost {
 
 // ---------------------------------------------------------------------------------------------
 
-Result<FlowSpec> Service::ReadSpec() const { return ParseStepArguments({options_.flow_path}, {}); }
+Result<FlowSpec> Service::ReadSpec() const {
+  auto spec = ParseStepArguments({options_.flow_path}, options_.sources);
+  if (spec.ok()) {
+    for (const auto& w : spec.value().warnings) http::LogEvent("warn", w);
+  }
+  return spec;
+}
 
 FlowOptions Service::ShadowOptions(const FlowSpec& spec) const {
   FlowOptions options = Options(spec);
@@ -193,7 +199,7 @@ Status Service::Start() {
   if (!flow.ok()) return flow.status();
   flow_ = std::move(flow).value();
   if (!options_.shadow_path.empty()) {
-    auto shadow_spec = ParseStepArguments({options_.shadow_path}, {});
+    auto shadow_spec = ParseStepArguments({options_.shadow_path}, options_.sources);
     if (!shadow_spec.ok()) return Status::InvalidArgument("--shadow: " + shadow_spec.status().message());
     PoolOptions shadow_pool = LoggingLateWork(options_.pool);
     shadow_pool.workers = std::max(1, options_.shadow_workers);
@@ -456,7 +462,7 @@ void Service::Reload() {
 // The shadow flow is reloaded after the primary, on its own workers; if it does not load, the
 // previous shadow keeps running (the primary's reload stands either way).
 void Service::ReloadShadow() {
-  auto spec = ParseStepArguments({options_.shadow_path}, {});
+  auto spec = ParseStepArguments({options_.shadow_path}, options_.sources);
   if (!spec.ok()) {
     http::LogEvent("error", "shadow reload rejected; the previous shadow flow keeps running",
                    {{"reason", spec.status().message()}});

@@ -101,20 +101,33 @@ std::vector<std::shared_ptr<WorkerGroup>> NodePool::LiveGroups() const {
 
 void NodePool::LoadScriptAsync(const std::string& script, uint64_t generation,
                                const std::map<std::string, std::string>& secrets, LoadDone done) {
+  LoadSourceAsync(script, std::nullopt, generation, secrets, std::move(done));
+}
+
+void NodePool::LoadSourceAsync(const std::string& script, std::optional<std::string> source,
+                               uint64_t generation, const std::map<std::string, std::string>& secrets,
+                               LoadDone done) {
   auto fail = [this, &done](Status s) {
     asio::post(io_, [done = std::move(done), s] { done(s); });
   };
   if (shared_->shut_down) return fail(Status::Unavailable("the worker pool is shutting down"));
-  const std::string key = GroupKey(script, generation, secrets);
+  std::string key = GroupKey(script, generation, secrets);
+  if (source.has_value()) key += fmt::format("\nsource {}", std::hash<std::string>{}(*source));
   std::shared_ptr<WorkerGroup> group;
   if (auto it = groups_.find(key); it != groups_.end()) group = it->second.lock();
   if (!group) {
-    auto source = ReadScript(script);
-    if (!source.ok()) return fail(source.status());
+    if (!source.has_value()) {
+      auto read = ReadScript(script);
+      if (!read.ok()) return fail(read.status());
+      source = std::move(read).value();
+    } else if (source->size() > kMaxScriptBytes) {
+      return fail(Status::ScriptError(fmt::format("{}: is larger than {} MiB", script,
+                                                  kMaxScriptBytes / (1024 * 1024))));
+    }
     group = std::make_shared<WorkerGroup>(
         shared_, script,
         DumpJson(nlohmann::json{{"t", "load"}, {"script", script}, {"gen", generation},
-                                {"source", std::move(source).value()}}));
+                                {"source", std::move(*source)}}));
     groups_[key] = group;
   }
   group->Load([group, done = std::move(done)](Status s) {

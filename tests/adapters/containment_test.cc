@@ -63,9 +63,9 @@ TEST_CASE("Containment: steps share workers only for the same script with the sa
   // The same file three times: twice with the same secrets, once with others.
   const std::string path = (f.dir().path() / "load1" / "a.js").string();
   adapters::FlowSpec spec;
-  spec.steps = {{"x", path, {{"NAME", "x"}}, std::nullopt},
-                {"y", path, {{"NAME", "x"}}, std::nullopt},
-                {"z", path, {{"NAME", "z"}}, std::nullopt}};
+  spec.steps = {{"x", path, {{"NAME", "x"}}, std::nullopt, std::nullopt},
+                {"y", path, {{"NAME", "x"}}, std::nullopt, std::nullopt},
+                {"z", path, {{"NAME", "z"}}, std::nullopt, std::nullopt}};
   auto shared = adapters::BuildFlow(spec, {}, &f.runtime().pool(), 7);
   REQUIRE(shared.ok());
   auto r = f.RunFlow(*shared.value());

@@ -77,7 +77,7 @@ class JsFixture {
     adapters::FlowSpec spec;
     for (const auto& s : steps) {
       auto path = dir_.Write(sub + s.name + ".js", s.source);
-      spec.steps.push_back({s.name, path, s.secrets, s.timeout_ms});
+      spec.steps.push_back({s.name, path, s.secrets, s.timeout_ms, std::nullopt});
     }
     return runtime_.Load(spec, std::move(options));
   }

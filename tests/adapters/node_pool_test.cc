@@ -156,7 +156,7 @@ TEST_CASE("Node pool: a flow loaded under a new generation sees an edited script
   JsFixture f(one_worker);
   const auto path = f.dir().Write("edited.js", Action("api.user.setAppMetadata('v', 1);"));
   adapters::FlowSpec spec;
-  spec.steps.push_back({"edited", path, {}, std::nullopt});
+  spec.steps.push_back({"edited", path, {}, std::nullopt, std::nullopt});
   auto old_flow = adapters::BuildFlow(spec, {}, &f.runtime().pool(), 0);
   REQUIRE(old_flow.ok());
   CHECK(f.RunFlow(*old_flow.value()).app_metadata["v"] == 1);
@@ -176,7 +176,7 @@ TEST_CASE("Node pool: every worker runs a generation's code as it was loaded, wh
       "gen/version.js", Action("await new Promise((r) => setTimeout(r, 100));\n"
                                "api.user.setAppMetadata('version', 1);"));
   adapters::FlowSpec spec;
-  spec.steps.push_back({"version", script, {}, std::nullopt});
+  spec.steps.push_back({"version", script, {}, std::nullopt, std::nullopt});
   auto v1 = adapters::BuildFlow(spec, {}, &f.runtime().pool(), 1);
   REQUIRE(v1.ok());
   // The file changes after generation 1 was loaded: edited, then broken by a bad reload.

@@ -165,6 +165,11 @@ class NodePool {
   using LoadDone = std::function<void(Result<std::shared_ptr<ScriptWorkers>>)>;
   void LoadScriptAsync(const std::string& script, uint64_t generation,
                        const std::map<std::string, std::string>& secrets, LoadDone done);
+  // The same with the code given (`source`; nullopt: read `script`), which still runs as `script`
+  // (its require, __dirname, node_modules): a tenant export's code with keyword markers replaced.
+  void LoadSourceAsync(const std::string& script, std::optional<std::string> source,
+                       uint64_t generation, const std::map<std::string, std::string>& secrets,
+                       LoadDone done);
   // The same, running io until it answers. REQUIRES: nothing else is running io.
   Result<std::shared_ptr<ScriptWorkers>> LoadScript(
       const std::string& script, uint64_t generation = 0,

@@ -12,7 +12,7 @@
 #include "prereg/actions/decision.h"
 #include "prereg/actions/flow.h"
 #include "prereg/adapters/asio_scheduler.h"
-#include "prereg/adapters/flow_loader.h"
+#include "prereg/adapters/flow_builder.h"
 #include "prereg/adapters/node_pool.h"
 
 namespace prereg::adapters {

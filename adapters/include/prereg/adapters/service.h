@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 
+#include "prereg/adapters/flow_loader.h"
 #include "prereg/adapters/node_pool.h"
 
 namespace prereg::adapters {
@@ -35,6 +36,9 @@ namespace prereg::adapters {
 struct ServeOptions {
   // The flow file (or a single .js script). Required.
   std::string flow_path;
+  // How --flow and --shadow are read: a tenant export's --config, --secrets-file and
+  // --allow-missing-secrets (SPEC §9).
+  SourceOptions sources;
   // HOST:PORT to listen on; port 0 picks a free one. Default: 127.0.0.1:8080
   std::string listen = "127.0.0.1:8080";
   // Bearer tokens, one per line ('#' comments). Tokens also come from PREREG_TOKENS

@@ -2,15 +2,13 @@
 
 #include <filesystem>
 #include <fstream>
-#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "prereg/actions/json.h"
-#include "prereg/adapters/asio_scheduler.h"
-#include "prereg/adapters/script_step.h"
+#include "prereg/adapters/tenant_export.h"
 
 namespace prereg::adapters {
 
@@ -38,7 +36,7 @@ Result<StepSpec> ScriptStepSpec(const std::string& path) {
     return Status::NotFound(fmt::format("step script {} does not exist", path));
   }
   fs::path abs = fs::weakly_canonical(fs::absolute(path), ec);
-  return StepSpec{abs.stem().string(), abs.string(), {}, std::nullopt};
+  return StepSpec{abs.stem().string(), abs.string(), {}, std::nullopt, std::nullopt};
 }
 
 Status CheckTimeout(const json& v, const std::string& where, std::optional<int64_t>* out) {
@@ -124,92 +122,42 @@ Result<FlowSpec> ParseFlowFile(std::string_view text, const std::string& path) {
 }
 
 Result<FlowSpec> ParseStepArguments(const std::vector<std::string>& args,
-                                    const std::map<std::string, std::string>& secrets) {
-  if (args.empty()) return Status::InvalidArgument("give at least one STEP (a .js file or a flow file)");
+                                    const SourceOptions& options) {
+  if (args.empty()) {
+    return Status::InvalidArgument(
+        "give at least one STEP (a .js file, a flow file or a tenant export)");
+  }
   FlowSpec spec;
   for (const auto& arg : args) {
     const auto ext = fs::path(arg).extension().string();
+    if (IsTenantExport(arg)) {
+      auto flow = ExportFlowSpec(arg, options);
+      if (!flow.ok()) return flow.status();
+      for (auto& s : flow.value().steps) spec.steps.push_back(std::move(s));
+      for (auto& w : flow.value().warnings) spec.warnings.push_back(std::move(w));
+      continue;
+    }
+    FlowSpec own;
     if (ext == ".json") {
       auto flow = ReadFlowFile(arg);
       if (!flow.ok()) return flow.status();
-      if (flow.value().timeout_ms) spec.timeout_ms = flow.value().timeout_ms;
-      for (auto& s : flow.value().steps) spec.steps.push_back(std::move(s));
+      own = std::move(flow).value();
+      if (own.timeout_ms) spec.timeout_ms = own.timeout_ms;
     } else if (ext == ".js" || ext == ".cjs") {
       auto step = ScriptStepSpec(arg);
       if (!step.ok()) return step.status();
-      spec.steps.push_back(std::move(step).value());
+      own.steps.push_back(std::move(step).value());
     } else {
       return Status::InvalidArgument(fmt::format(
-          "STEP {} is neither a script (.js) nor a flow file (.json)", arg));
+          "STEP {} is neither a script (.js), a flow file (.json) nor a tenant export (a .yaml "
+          "file or an export folder)", arg));
     }
-  }
-  for (auto& step : spec.steps) {
-    for (const auto& [name, value] : secrets) step.secrets.emplace(name, value);
+    for (auto& step : own.steps) {
+      for (const auto& [name, value] : options.secrets) step.secrets.emplace(name, value);
+      spec.steps.push_back(std::move(step));
+    }
   }
   return spec;
-}
-
-namespace {
-
-// Loads every step's script at once (each in workers of its own), then builds the flow; when
-// several fail, the earliest step's error is reported.
-struct FlowBuild : std::enable_shared_from_this<FlowBuild> {
-  FlowSpec spec;
-  FlowOptions options;
-  NodePool* pool;
-  uint64_t generation;
-  std::function<void(Result<std::unique_ptr<Flow>>)> done;
-  std::vector<std::optional<Result<std::shared_ptr<ScriptWorkers>>>> loads;
-  size_t pending = 0;
-
-  void Start() {
-    loads.resize(spec.steps.size());
-    pending = spec.steps.size();
-    for (size_t i = 0; i < spec.steps.size(); ++i) {
-      const auto& step = spec.steps[i];
-      pool->LoadScriptAsync(step.script, generation, step.secrets,
-                            [self = shared_from_this(), i](Result<std::shared_ptr<ScriptWorkers>> r) {
-                              self->loads[i] = std::move(r);
-                              if (--self->pending == 0) self->Finish();
-                            });
-    }
-  }
-
-  void Finish() {
-    for (auto& load : loads) {
-      if (!load->ok()) return done(load->status());
-    }
-    auto flow = std::make_unique<Flow>(std::move(options));
-    for (size_t i = 0; i < spec.steps.size(); ++i) {
-      const auto& s = spec.steps[i];
-      auto step = std::make_shared<ScriptStep>(loads[i]->value(), s.script, generation);
-      flow->Add(StepConfig{s.name, std::move(step), s.secrets, s.timeout_ms});
-    }
-    done(std::move(flow));
-  }
-};
-
-}  // namespace
-
-void BuildFlowAsync(const FlowSpec& spec, FlowOptions options, NodePool* pool, uint64_t generation,
-                    std::function<void(Result<std::unique_ptr<Flow>>)> done) {
-  auto build = std::make_shared<FlowBuild>();
-  build->spec = spec;
-  build->options = std::move(options);
-  build->pool = pool;
-  build->generation = generation;
-  build->done = std::move(done);
-  if (build->spec.steps.empty()) return build->Finish();
-  build->Start();
-}
-
-Result<std::unique_ptr<Flow>> BuildFlow(const FlowSpec& spec, FlowOptions options,
-                                        NodePool* pool, uint64_t generation) {
-  std::optional<Result<std::unique_ptr<Flow>>> result;
-  BuildFlowAsync(spec, std::move(options), pool, generation,
-                 [&result](Result<std::unique_ptr<Flow>> r) { result = std::move(r); });
-  if (!RunUntil(pool->io(), [&result] { return result.has_value(); })) return Status::Internal("the event loop stopped while loading the flow");
-  return std::move(*result);
 }
 
 }  // namespace prereg::adapters

@@ -1,0 +1,2 @@
+// Bound to post-login only: never part of sign-up gating.
+exports.onExecutePostLogin = async () => {};
