@@ -19,6 +19,12 @@ if [ ! -f migration/js/node_modules/.package-lock.json ] ||
   (cd migration/js && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
+# auth0-deploy-cli, a test dependency: its own loaders check what `prereg migrate EXPORT` writes.
+if [ ! -f tests/deploy-cli/node_modules/.package-lock.json ] ||
+   [ tests/deploy-cli/package-lock.json -nt tests/deploy-cli/node_modules/.package-lock.json ]; then
+  (cd tests/deploy-cli && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
 build_dir="${PREREG_BUILD_DIR:-build}"
 # shellcheck disable=SC2086  # PREREG_CMAKE_ARGS is a list of arguments
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="${PREREG_BUILD_TYPE:-RelWithDebInfo}" \

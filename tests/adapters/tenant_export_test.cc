@@ -2,6 +2,9 @@
 // read into one pipeline, and `run`, `compare`, `test` and `tenant show` on the bundled example
 // export (examples/tenant: a Hook, two bound Actions, and what must not run).
 
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <filesystem>
 
 #include <catch2/catch.hpp>
@@ -513,6 +516,57 @@ TEST_CASE("Tenant migrate: refusals leave nothing behind", "[adapters][tenant][c
   auto clash = Cli(dir, "migrate clash/tenant.yaml -o new");
   CHECK(clash.code == 1);
   CHECK_THAT(clash.err, Catch::Contains("the Hook \"legacy-gate\" would become an Action of the same name"));
+}
+
+// Runs auth0-deploy-cli's own loaders and schema validation on EXPORT (tests/deploy-cli).
+testing::CliResult DeployCliCheck(const TempDir& dir, const std::string& export_path,
+                                  const std::string& mappings) {
+  const auto out = dir.path() / ".check.out";
+  const auto err = dir.path() / ".check.err";
+  const std::string cmd = "node '" PREREG_DEPLOY_CLI_DIR "/check-export.js' '" + export_path +
+                          "' --mappings '" + mappings + "' > '" + out.string() + "' 2> '" +
+                          err.string() + "'";
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, testing::ReadAllText(out),
+          testing::ReadAllText(err)};
+}
+
+TEST_CASE("Tenant migrate: auth0-deploy-cli's own loaders accept what migrate writes",
+          "[adapters][tenant][migrate][deploy-cli]") {
+  REQUIRE(fs::exists(PREREG_DEPLOY_CLI_DIR "/node_modules/auth0-deploy-cli/package.json"));
+  TempDir dir;
+  CopyExample(dir);
+  const std::string mappings = R"({"DEFAULT_PLAN": "free"})";
+  for (const std::string source : {"yaml/tenant.yaml", "directory"}) {
+    INFO(source);
+    const std::string out = (dir.path() / ("new-" + fs::path(source).begin()->string())).string();
+    REQUIRE(Cli(dir, "migrate " + source + " -o " + out).code == 0);
+    auto loaded = DeployCliCheck(dir, out, mappings);
+    INFO(loaded.err);
+    REQUIRE(loaded.code == 0);
+    const json assets = json::parse(loaded.out);
+    json action;
+    for (const auto& a : assets["actions"]) {
+      if (a["name"] == "deny-disposable") action = a;
+    }
+    CHECK(action["runtime"] == "node22");
+    CHECK(action["deployed"] == true);
+    CHECK(action["secrets"] == json::array({{{"name", "DISPOSABLE_DOMAINS"}}}));
+    CHECK(action["supported_triggers"] ==
+          json::array({{{"id", "pre-user-registration"}, {"version", "v2"}}}));
+    CHECK(action["code_bytes"].get<int>() > 0);
+    CHECK(assets["triggers"]["pre-user-registration"][0]["action_name"] == "deny-disposable");
+    CHECK(assets["triggers"]["pre-user-registration"].size() == 3);
+    for (const auto& h : assets["hooks"]) {
+      if (h["triggerId"] == "pre-user-registration") CHECK(h["enabled"] == false);
+    }
+  }
+  // The check can fail: an Action without supported_triggers is refused by deploy-cli's schema.
+  Replace((dir.path() / "new-directory/actions/deny-disposable.json").string(),
+          "\"supported_triggers\"", "\"supported_trigger\"");
+  auto refused = DeployCliCheck(dir, (dir.path() / "new-directory").string(), mappings);
+  CHECK(refused.code == 1);
+  CHECK_THAT(refused.err, Catch::Contains("supported_triggers"));
 }
 
 }  // namespace
