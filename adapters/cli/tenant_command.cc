@@ -90,14 +90,18 @@ int TenantShowCommand(const TenantArgs& args, std::ostream& out, std::ostream& e
   }
   const auto& t = tenant.value();
   std::vector<std::string> warnings = t.warnings;
-  const auto secrets = adapters::ResolveExportSecrets(t, args.sources, nullptr, &warnings);
+  auto secrets = adapters::ResolveExportSecrets(t, args.sources, nullptr, &warnings);
+  if (!secrets.ok()) {
+    err << "prereg tenant show: " << secrets.status().message() << "\n";
+    return kExitUsage;
+  }
   // What `run` would say: the export is ready to run when this succeeds.
   auto flow = adapters::ExportFlowSpec(args.export_path, args.sources);
 
   json doc = {{"export", t.source}, {"format", t.format}, {"root", t.root}};
   doc["pipeline"] = json::array();
   for (size_t i = 0; i < t.pipeline.size(); ++i) {
-    doc["pipeline"].push_back(ScriptJson(t.pipeline[i], t.root, &secrets[i]));
+    doc["pipeline"].push_back(ScriptJson(t.pipeline[i], t.root, &secrets.value()[i]));
   }
   doc["not_run"] = json::array();
   for (size_t i = 0; i < t.not_run.size(); ++i) {

@@ -10,6 +10,8 @@
 #include "prereg/actions/json.h"
 #include "prereg/adapters/tenant_export.h"
 
+#include "files.h"
+
 namespace prereg::adapters {
 
 namespace fs = std::filesystem;
@@ -17,18 +19,7 @@ using json = nlohmann::json;
 
 namespace {
 
-Result<std::string> ReadFile(const std::string& path, const char* what) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return Status::NotFound(fmt::format("{} {} does not exist", what, path));
-  if (fs::is_directory(path, ec)) {
-    return Status::InvalidArgument(fmt::format("{} {} is a directory", what, path));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::InvalidArgument(fmt::format("cannot read {} {}", what, path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+constexpr size_t kMaxFlowFileBytes = 16 * 1024 * 1024;
 
 Result<StepSpec> ScriptStepSpec(const std::string& path) {
   std::error_code ec;
@@ -59,7 +50,7 @@ Result<std::pair<std::string, std::string>> ParseSecret(const std::string& text)
 }
 
 Result<FlowSpec> ReadFlowFile(const std::string& path) {
-  auto text = ReadFile(path, "flow file");
+  auto text = ReadBoundedFile(path, "flow file", kMaxFlowFileBytes);
   if (!text.ok()) return text.status();
   return ParseFlowFile(text.value(), path);
 }

@@ -13,6 +13,8 @@
 #include "prereg/actions/json.h"
 #include "prereg/adapters/yaml.h"
 
+#include "files.h"
+
 namespace prereg::adapters {
 
 namespace fs = std::filesystem;
@@ -27,28 +29,6 @@ constexpr size_t kMaxRecordBytes = 16 * 1024 * 1024;
 constexpr size_t kMaxCodeBytes = 16 * 1024 * 1024;
 constexpr size_t kMaxSmallFileBytes = 1024 * 1024;  // configs, secrets files, package.json
 constexpr size_t kMaxRecordsPerFolder = 10000;
-
-Result<std::string> ReadBounded(const fs::path& path, std::string_view what, size_t limit) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) {
-    return Status::NotFound(fmt::format("{} {} does not exist", what, path.string()));
-  }
-  if (!fs::is_regular_file(path, ec)) {
-    return Status::InvalidArgument(fmt::format("{} {} is not a file", what, path.string()));
-  }
-  const auto size = fs::file_size(path, ec);
-  if (ec || size > limit) {
-    return Status::InvalidArgument(
-        fmt::format("{} {} is larger than {} bytes", what, path.string(), limit));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::InvalidArgument(fmt::format("cannot read {} {}", what, path.string()));
-  std::string text;
-  text.resize(static_cast<size_t>(size));
-  in.read(text.data(), static_cast<std::streamsize>(size));
-  text.resize(static_cast<size_t>(in.gcount()));
-  return text;
-}
 
 // JavaScript's String(value), as `input.replace(regex, value)` coerces a non-string replacement.
 std::string JsString(const ordered_json& v) {
@@ -187,7 +167,7 @@ struct Config {
 Result<Config> ReadConfig(const std::string& path) {
   Config config;
   if (path.empty()) return config;
-  auto text = ReadBounded(path, "deploy-cli config", kMaxSmallFileBytes);
+  auto text = ReadBoundedFile(path, "deploy-cli config", kMaxSmallFileBytes);
   if (!text.ok()) return text.status();
   auto checked = ParseJson(text.value(), fmt::format("deploy-cli config {}", path));
   if (!checked.ok()) return checked.status();
@@ -225,12 +205,23 @@ struct Loaded {
 
 Result<Loaded> LoadFile(const fs::path& path, std::string_view what, size_t limit,
                         const Config& config) {
-  auto text = ReadBounded(path, what, limit);
+  auto text = ReadBoundedFile(path, what, limit);
   if (!text.ok()) return text.status();
   Loaded out;
   out.text = ReplaceKeywords(text.value(), config.mappings);
   out.replaced = out.text != text.value();
   return out;
+}
+
+// A file that does not parse after keyword replacement: a marker left without a mapping is the
+// likely cause (`key: @@LIST@@` is not YAML), so the error names them.
+Status WithMarkers(const Status& parse_error, std::string_view text) {
+  const auto markers = FindMarkers(text);
+  if (markers.empty()) return parse_error;
+  return Status::InvalidArgument(fmt::format(
+      "{} (keyword markers without a mapping: {}; give them in --config's "
+      "AUTH0_KEYWORD_REPLACE_MAPPINGS)",
+      parse_error.message(), fmt::join(markers, ", ")));
 }
 
 std::string StringField(const json& record, const char* field) {
@@ -284,14 +275,7 @@ class Reader {
     auto loaded = LoadFile(path_, "tenant export", kMaxRecordBytes, config_);
     if (!loaded.ok()) return loaded.status();
     auto doc = ParseYaml(loaded.value().text, path_);
-    if (!doc.ok()) {
-      const auto markers = FindMarkers(loaded.value().text);
-      if (markers.empty()) return doc.status();
-      return Status::InvalidArgument(fmt::format(
-          "{} (keyword markers without a mapping: {}; give them in --config's "
-          "AUTH0_KEYWORD_REPLACE_MAPPINGS)",
-          doc.status().message(), fmt::join(markers, ", ")));
-    }
+    if (!doc.ok()) return WithMarkers(doc.status(), loaded.value().text);
     const json& d = doc.value();
     if (!d.is_object() && !d.is_null()) {
       return Status::InvalidArgument(fmt::format("{}: the export must be a YAML mapping", path_));
@@ -380,14 +364,7 @@ class Reader {
     auto loaded = LoadFile(file, "export file", kMaxRecordBytes, config_);
     if (!loaded.ok()) return loaded.status();
     auto doc = ParseJson(loaded.value().text, file.string());
-    if (!doc.ok()) {
-      const auto markers = FindMarkers(loaded.value().text);
-      if (markers.empty()) return doc.status();
-      return Status::InvalidArgument(fmt::format(
-          "{} (keyword markers without a mapping: {}; give them in --config's "
-          "AUTH0_KEYWORD_REPLACE_MAPPINGS)",
-          doc.status().message(), fmt::join(markers, ", ")));
-    }
+    if (!doc.ok()) return WithMarkers(doc.status(), loaded.value().text);
     if (!doc.value().is_object()) {
       return Status::InvalidArgument(fmt::format("{}: must be a JSON object", file.string()));
     }
@@ -661,7 +638,7 @@ class Reader {
         const fs::path manifest = dir / "node_modules" / d.name / "package.json";
         std::error_code ec;
         if (fs::is_regular_file(manifest, ec)) {
-          auto text = ReadBounded(manifest, "package manifest", kMaxSmallFileBytes);
+          auto text = ReadBoundedFile(manifest, "package manifest", kMaxSmallFileBytes);
           auto doc = text.ok() ? ParseJson(text.value(), manifest.string()) : Result<json>(text.status());
           d.installed = doc.ok() && doc.value().is_object() ? StringField(doc.value(), "version") : "";
           break;
@@ -684,7 +661,7 @@ class Reader {
 
 Result<json> ReadSecretsFile(const std::string& path) {
   if (path.empty()) return json::object();
-  auto text = ReadBounded(path, "secrets file", kMaxSmallFileBytes);
+  auto text = ReadBoundedFile(path, "secrets file", kMaxSmallFileBytes);
   if (!text.ok()) return text.status();
   auto doc = ParseJson(text.value(), fmt::format("secrets file {}", path));
   if (!doc.ok()) return doc.status();
@@ -813,12 +790,12 @@ std::vector<std::map<std::string, std::string>> ResolveExportSecrets(
 
 }  // namespace
 
-std::vector<std::map<std::string, std::string>> ResolveExportSecrets(
+Result<std::vector<std::map<std::string, std::string>>> ResolveExportSecrets(
     const TenantExport& tenant, const SourceOptions& options, std::vector<std::string>* missing,
     std::vector<std::string>* warnings) {
   auto file = ReadSecretsFile(options.secrets_file);
-  return ResolveExportSecrets(tenant, options, file.ok() ? file.value() : json::object(), missing,
-                              warnings);
+  if (!file.ok()) return file.status();
+  return ResolveExportSecrets(tenant, options, file.value(), missing, warnings);
 }
 
 std::string ExportFileName(const std::string& name) { return Sanitize(name); }

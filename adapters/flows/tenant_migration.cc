@@ -13,6 +13,8 @@
 #include "prereg/adapters/tenant_export.h"
 #include "prereg/adapters/yaml.h"
 
+#include "files.h"
+
 namespace prereg::adapters {
 
 namespace fs = std::filesystem;
@@ -23,12 +25,10 @@ namespace {
 constexpr const char* kTrigger = "pre-user-registration";
 constexpr const char* kRuntime = "node22";
 
+constexpr size_t kMaxRecordBytes = 16 * 1024 * 1024;
+
 Result<std::string> ReadText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::InvalidArgument(fmt::format("cannot read {}", path.string()));
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return ReadBoundedFile(path, "export file", kMaxRecordBytes);
 }
 
 Status WriteText(const fs::path& path, const std::string& text) {

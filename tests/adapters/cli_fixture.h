@@ -17,15 +17,20 @@ struct CliResult {
   std::string out, err;
 };
 
-// Runs `prereg ARGS` in `dir` with `input` on stdin.
-inline CliResult Cli(const TempDir& dir, const std::string& args, const std::string& input = "") {
+// Runs the shell command `command` in `dir` with `input` on stdin.
+inline CliResult Shell(const TempDir& dir, const std::string& command, const std::string& input = "") {
   const auto in = dir.Write(".stdin", input);
   const auto out = dir.path() / ".stdout";
   const auto err = dir.path() / ".stderr";
-  const std::string cmd = "cd '" + dir.path().string() + "' && '" PREREG_BINARY "' " + args +
-                          " < '" + in + "' > '" + out.string() + "' 2> '" + err.string() + "'";
+  const std::string cmd = "cd '" + dir.path().string() + "' && " + command + " < '" + in +
+                          "' > '" + out.string() + "' 2> '" + err.string() + "'";
   int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadAllText(out), ReadAllText(err)};
+}
+
+// Runs `prereg ARGS` in `dir` with `input` on stdin.
+inline CliResult Cli(const TempDir& dir, const std::string& args, const std::string& input = "") {
+  return Shell(dir, "'" PREREG_BINARY "' " + args, input);
 }
 
 }  // namespace prereg::testing

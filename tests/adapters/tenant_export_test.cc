@@ -2,9 +2,6 @@
 // read into one pipeline, and `run`, `compare`, `test` and `tenant show` on the bundled example
 // export (examples/tenant: a Hook, two bound Actions, and what must not run).
 
-#include <sys/wait.h>
-
-#include <cstdlib>
 #include <filesystem>
 
 #include <catch2/catch.hpp>
@@ -521,14 +518,8 @@ TEST_CASE("Tenant migrate: refusals leave nothing behind", "[adapters][tenant][c
 // Runs auth0-deploy-cli's own loaders and schema validation on EXPORT (tests/deploy-cli).
 testing::CliResult DeployCliCheck(const TempDir& dir, const std::string& export_path,
                                   const std::string& mappings) {
-  const auto out = dir.path() / ".check.out";
-  const auto err = dir.path() / ".check.err";
-  const std::string cmd = "node '" PREREG_DEPLOY_CLI_DIR "/check-export.js' '" + export_path +
-                          "' --mappings '" + mappings + "' > '" + out.string() + "' 2> '" +
-                          err.string() + "'";
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, testing::ReadAllText(out),
-          testing::ReadAllText(err)};
+  return testing::Shell(dir, "node '" PREREG_DEPLOY_CLI_DIR "/check-export.js' '" + export_path +
+                                 "' --mappings '" + mappings + "'");
 }
 
 TEST_CASE("Tenant migrate: auth0-deploy-cli's own loaders accept what migrate writes",

@@ -86,8 +86,10 @@ Result<TenantExport> ReadTenantExport(const std::string& path, const SourceOptio
 
 // The secrets each pipeline step gets: the secrets file's value for the step, else the export's
 // own, else --secret's. Only declared names are given to a step. `missing` receives
-// "<step>: <NAME>" for every declared secret left without a value.
-std::vector<std::map<std::string, std::string>> ResolveExportSecrets(
+// "<step> (<kind>): <NAME>" for every declared secret left without a value; `warnings` the
+// secrets file's entries that no step declares. kInvalidArgument when the secrets file cannot be
+// read or is not {"<step>": {"NAME": "value"}} (the message never holds a value).
+Result<std::vector<std::map<std::string, std::string>>> ResolveExportSecrets(
     const TenantExport& tenant, const SourceOptions& options, std::vector<std::string>* missing,
     std::vector<std::string>* warnings);
 
