@@ -29,11 +29,11 @@ json ScriptJson(const adapters::ExportScript& s, const std::string& root,
             {"name", s.name},
             {"declared_in", s.record},
             {"code", Relative(s.script, root)}};
+  j["runtime"] = s.runtime;
   if (s.kind == "hook") {
     j["trigger"] = s.trigger;
     j["enabled"] = s.enabled;
   } else {
-    j["runtime"] = s.runtime;
     j["bound_to"] = s.bound_to;
     j["deployed"] = s.deployed.has_value() ? json(*s.deployed) : json(nullptr);
     j["status"] = s.status;
@@ -57,8 +57,11 @@ json ScriptJson(const adapters::ExportScript& s, const std::string& root,
 
 void PrintScript(std::ostream& out, const json& j) {
   const bool hook = j["kind"] == "hook";
-  out << fmt::format("     code: {}{}\n", j["code"].get<std::string>(),
-                     hook ? "" : fmt::format("   runtime: {}", j["runtime"].get<std::string>()));
+  const std::string runtime = j["runtime"].get<std::string>();
+  out << fmt::format("     code: {}   runtime: {}\n", j["code"].get<std::string>(),
+                     runtime.empty() ? "not given"
+                     : hook          ? runtime + " (the tenant's sandbox_version)"
+                                     : runtime);
   std::vector<std::string> secrets;
   for (const auto& s : j["secrets"]) {
     std::string line = s["name"].get<std::string>();

@@ -295,6 +295,9 @@ class Reader {
       hooks_.back().file = path_;
       hooks_.back().index = static_cast<int>(i);
     }
+    if (d.is_object() && d.contains("tenant") && d["tenant"].is_object()) {
+      SetSandbox(d["tenant"]);
+    }
     auto actions = list("actions");
     if (!actions.ok()) return actions.status();
     for (size_t i = 0; i < actions.value().size(); ++i) {
@@ -330,6 +333,12 @@ class Reader {
       std::sort(files.begin(), files.end());
       return files;
     };
+    std::error_code ec;
+    if (fs::is_regular_file(root_ / "tenant.json", ec)) {
+      auto tenant = ReadRecord(root_ / "tenant.json");
+      if (!tenant.ok()) return tenant.status();
+      SetSandbox(tenant.value());
+    }
     auto hooks = records("hooks");
     if (!hooks.ok()) return hooks.status();
     for (const auto& file : hooks.value()) {
@@ -351,7 +360,6 @@ class Reader {
     if (!triggers.ok()) return triggers.status();
     if (!triggers.value().empty()) {
       fs::path file = root_ / "triggers" / "triggers.json";
-      std::error_code ec;
       if (!fs::is_regular_file(file, ec)) file = triggers.value().front();
       auto record = ReadRecord(file);
       if (!record.ok()) return record.status();
@@ -549,7 +557,14 @@ class Reader {
     return Status::OK();
   }
 
+  // Hooks ran on the tenant's sandbox_version, a Node major version ('18').
+  void SetSandbox(const json& tenant) {
+    const std::string version = VersionText(tenant.value("sandbox_version", json()));
+    if (!version.empty()) sandbox_ = "node" + version;
+  }
+
   Status Assemble() {
+    for (auto& h : hooks_) h.runtime = sandbox_;
     // The enabled pre-user-registration Hook (deploy-cli's message, on the field that exists).
     std::vector<size_t> active;
     for (size_t i = 0; i < hooks_.size(); ++i) {
@@ -657,6 +672,7 @@ class Reader {
   std::map<std::string, size_t> actions_;
   std::map<std::string, std::vector<std::string>> bindings_;
   std::string triggers_file_, trigger_file_;
+  std::string sandbox_;
 };
 
 Result<json> ReadSecretsFile(const std::string& path) {

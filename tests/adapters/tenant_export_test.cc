@@ -172,6 +172,7 @@ TEST_CASE("Tenant export: both formats give the enabled Hook, then the bound Act
     CHECK(t.value().pipeline[0].kind == "hook");
     CHECK(t.value().pipeline[0].secret_names == std::vector<std::string>{"DISPOSABLE_DOMAINS"});
     CHECK(t.value().pipeline[0].secret_values.empty());  // _VALUE_NOT_SHOWN_ is no value
+    CHECK(t.value().pipeline[0].runtime == "node18");  // the tenant's sandbox_version
     CHECK(t.value().pipeline[1].runtime == "node18");
     CHECK(t.value().pipeline[1].replaced);  // ##DEFAULT_PLAN## from the config
     CHECK_THAT(t.value().pipeline[1].source, Catch::Contains("setAppMetadata('plan', 'free')"));
@@ -373,6 +374,8 @@ TEST_CASE("CLI tenant show: the pipeline, what does not run and why, secrets and
                            Catch::Contains("2. Tag signup source (action)") &&
                            Catch::Contains("3. Require audit token (action)") &&
                            Catch::Contains("AUDIT_TOKEN (value given)") &&
+                           Catch::Contains("runtime: node18 (the tenant's sandbox_version)") &&
+                           Catch::Contains("runtime: node22") &&
                            Catch::Contains("legacy-gate (hook): disabled (enabled: false)") &&
                            Catch::Contains("Unused draft (action): not bound to any trigger") &&
                            Catch::Contains("Ready: prereg run"));

@@ -55,7 +55,7 @@ struct ExportScript {
   std::string script;  // absolute path of its code
   std::string source;  // its code after keyword replacement
   bool replaced = false;  // keyword replacement changed the code
-  std::string runtime;    // actions: node12..node22; hooks: ""
+  std::string runtime;    // actions: node12..node22; hooks: the tenant's sandbox ("node18"), if given
   std::string trigger;    // hooks: triggerId; actions: "" (see bound_to)
   std::vector<std::string> bound_to;  // actions: the triggers binding it
   bool enabled = false;               // hooks
