@@ -47,6 +47,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ctx.tokens = &kTokens;
   ctx.ready = true;
   ctx.render_metrics = [] { return std::string("prereg_x 1\n"); };
+  // The Supabase front door, with the Standard Webhooks test vector's secret and time: a seed
+  // signed with it reaches the payload mapping.
+  static const prereg::http::supabase::Config kSupabase = [] {
+    prereg::http::supabase::Config c;
+    c.keys = prereg::http::supabase::DecodeSecrets({"v1,whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}).value();
+    return c;
+  }();
+  ctx.supabase = &kSupabase;
+  ctx.now_seconds = 1614265330;
   auto routed = prereg::http::HandleRequest(parser.get(), ctx);
   if (auto* res = std::get_if<prereg::http::Response>(&routed)) {
     std::ostringstream out;

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake g++ make pkg-config nlohmann-json3-dev libfmt-dev catch2 libboost-dev libcli11-dev
-          libhiredis-dev libyaml-dev redis-server prometheus-cpp-dev wrk curl)
+          libhiredis-dev libyaml-dev libssl-dev redis-server prometheus-cpp-dev wrk curl)
 # Node may come from Debian (nodejs, >= 18, and npm) or be installed already by other means.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
@@ -19,11 +19,14 @@ if [ ! -f migration/js/node_modules/.package-lock.json ] ||
   (cd migration/js && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
-# auth0-deploy-cli, a test dependency: its own loaders check what `prereg migrate EXPORT` writes.
-if [ ! -f tests/deploy-cli/node_modules/.package-lock.json ] ||
-   [ tests/deploy-cli/package-lock.json -nt tests/deploy-cli/node_modules/.package-lock.json ]; then
-  (cd tests/deploy-cli && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-fi
+# Test dependencies, each pinned by its lockfile: auth0-deploy-cli, whose own loaders check what
+# `prereg migrate EXPORT` writes, and the platforms' reference code the front doors are tested with.
+for dir in tests/deploy-cli tests/frontdoors; do
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+     [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+done
 
 build_dir="${PREREG_BUILD_DIR:-build}"
 # shellcheck disable=SC2086  # PREREG_CMAKE_ARGS is a list of arguments

@@ -157,6 +157,30 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--shadow-limit", serve.shadow_limit,
                         "Shadow executions at once; requests beyond it are not shadowed")
       ->capture_default_str();
+  serve_cmd->add_option("--supabase-secret", serve.supabase_secrets,
+                        "Serve POST /v1/hooks/supabase/before-user-created for Supabase Auth's "
+                        "before-user-created hook, verifying its Standard Webhooks signature with "
+                        "this secret, as Supabase shows it (v1,whsec_...; repeatable, or '|'-joined, "
+                        "for rotation)")
+      ->allow_extra_args(false);
+  serve_cmd->add_option("--supabase-reject-style", serve.supabase_reject_style,
+                        "body: deny with 200 {\"error\": {http_code, message}} (GoTrue >= 2.187.0); "
+                        "status: deny with 403, for older GoTrue, which ALLOWS a sign-up whose 200 "
+                        "body holds an error")
+      ->check(CLI::IsMember({"body", "status"}))
+      ->capture_default_str();
+  serve_cmd->add_option("--supabase-changes", serve.supabase_changes,
+                        "Metadata or user id set by the flow, which Supabase cannot apply: warn "
+                        "(log it and allow) or fail (answer with an error)")
+      ->check(CLI::IsMember({"warn", "fail"}))
+      ->capture_default_str();
+  serve_cmd->add_option("--supabase-timeout-ms", serve.supabase_timeout_ms,
+                        "Answer Supabase with an error if no decision came by then (Supabase "
+                        "gives the whole call 5 s)")
+      ->capture_default_str();
+  serve_cmd->add_option("--supabase-tenant", serve.supabase_tenant,
+                        "event.tenant.id for sign-ups through the Supabase front door")
+      ->capture_default_str();
   AddPoolOptions(serve_cmd, &serve.pool);
 
   prereg::cli::MigrateArgs migrate;

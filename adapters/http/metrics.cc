@@ -40,6 +40,11 @@ ServiceMetrics::ServiceMetrics()
                   .Name("prereg_shadow_executions_total")
                   .Help("Shadow flow executions by result: equal, divergent, skipped (over the limit)")
                   .Register(*registry_)),
+      frontdoor_(prometheus::BuildCounter()
+                     .Name("prereg_frontdoor_decisions_total")
+                     .Help("Decisions answered through a platform's front door, by front door and "
+                           "result: allow, deny, error, unanswered (past its budget)")
+                     .Register(*registry_)),
       connections_rejected_(prometheus::BuildCounter()
                                 .Name("prereg_connections_rejected_total")
                                 .Help("Connections answered 503 and closed: over --max-connections")
@@ -101,6 +106,10 @@ void ServiceMetrics::RecordAcceptError(const std::string& error) {
 
 void ServiceMetrics::RecordShadow(const char* result) {
   shadow_.Add({{"result", result}}).Increment();
+}
+
+void ServiceMetrics::RecordFrontDoor(const std::string& frontdoor, const char* result) {
+  frontdoor_.Add({{"frontdoor", frontdoor}, {"result", result}}).Increment();
 }
 
 std::string ServiceMetrics::Render(int ready_workers, int worker_restarts, size_t queue_depth,

@@ -30,6 +30,8 @@ class ServiceMetrics {
   void RecordAcceptError(const std::string& error);
   // result: equal, divergent or skipped (over the shadow limit).
   void RecordShadow(const char* result);
+  // A front door's answer: result is allow, deny, error, unanswered (no decision in its budget).
+  void RecordFrontDoor(const std::string& frontdoor, const char* result);
   // The text exposition, with the gauges read now.
   std::string Render(int ready_workers, int worker_restarts, size_t queue_depth, size_t in_flight,
                      size_t connections);
@@ -42,6 +44,7 @@ class ServiceMetrics {
   prometheus::Family<prometheus::Counter>& reloads_;
   prometheus::Family<prometheus::Counter>& restarts_;
   prometheus::Family<prometheus::Counter>& shadow_;
+  prometheus::Family<prometheus::Counter>& frontdoor_;
   prometheus::Family<prometheus::Counter>& connections_rejected_;
   prometheus::Family<prometheus::Counter>& accept_errors_;
   prometheus::Family<prometheus::Gauge>& connections_;

@@ -55,6 +55,64 @@ Response Unavailable(std::string_view message, const Request& req) {
   return res;
 }
 
+// Beast refuses Content-Length with chunked; a coding other than chunked would leave the body's
+// end to interpretation, which is how requests are smuggled past a proxy.
+std::optional<Response> RefuseFraming(const Request& req) {
+  if (req.count(bhttp::field::transfer_encoding) == 0 || req.chunked()) return std::nullopt;
+  auto res = ErrorResponse(bhttp::status::bad_request,
+                           "Transfer-Encoding other than chunked is not accepted", req);
+  res.keep_alive(false);
+  return res;
+}
+
+// 503 while stopping or when the queue is full.
+std::optional<Response> RefuseLoad(const Request& req, const RouteContext& ctx) {
+  if (!ctx.accepting) return Unavailable("the service is shutting down", req);
+  if (ctx.in_flight >= ctx.capacity) {
+    return Unavailable(fmt::format("{} sign-ups are already waiting; try again shortly", ctx.in_flight),
+                       req);
+  }
+  return std::nullopt;
+}
+
+std::string_view Header(const Request& req, std::string_view name) {
+  const auto v = req[boost::beast::string_view(name.data(), name.size())];
+  return std::string_view(v.data(), v.size());
+}
+
+// Supabase signs its calls (Standard Webhooks) instead of sending a bearer token.
+RouteResult HandleSupabase(const Request& req, const RouteContext& ctx, std::string_view path) {
+  if (ctx.supabase == nullptr || !ctx.supabase->enabled()) {
+    return ErrorResponse(bhttp::status::not_found,
+                         "the Supabase front door is off: start prereg serve with "
+                         "--supabase-secret 'v1,whsec_...'",
+                         req);
+  }
+  if (req.method() != bhttp::verb::post) {
+    auto res = ErrorResponse(bhttp::status::method_not_allowed,
+                             fmt::format("{} accepts POST only", ShowPath(path)), req);
+    res.set(bhttp::field::allow, "POST");
+    return res;
+  }
+  if (auto r = RefuseFraming(req)) return *r;
+  const supabase::Signed headers{Header(req, "webhook-id"), Header(req, "webhook-timestamp"),
+                                 Header(req, "webhook-signature")};
+  if (Status s = supabase::Verify(headers, req.body(), ctx.supabase->keys, ctx.now_seconds);
+      !s.ok()) {
+    return ErrorResponse(bhttp::status::unauthorized, s.message(), req);
+  }
+  if (auto r = RefuseLoad(req, ctx)) return *r;
+  auto payload = ParseJson(req.body(), "the hook payload");
+  if (!payload.ok()) return ErrorResponse(bhttp::status::bad_request, payload.status().message(), req);
+  auto mapped = supabase::ToEvent(payload.value(), ctx.supabase->tenant_id);
+  if (!mapped.ok()) return ErrorResponse(bhttp::status::bad_request, mapped.status().message(), req);
+  if (Status s = CheckEvent(mapped.value().event); !s.ok()) {
+    return ErrorResponse(bhttp::status::bad_request, s.message(), req);
+  }
+  return RunEvent{std::move(mapped.value().event), "supabase",
+                  std::move(mapped.value().correlation_id)};
+}
+
 }  // namespace
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
@@ -82,6 +140,17 @@ Response PayloadTooLarge(size_t limit, unsigned version) {
 Response PlainError(bhttp::status status, std::string_view message) {
   nlohmann::json body = {{"error", ErrorName(status)}, {"message", message}};
   return Json(status, DumpJson(body), 11, false);
+}
+
+Response FrontDoorResponse(int status, const std::string& body, const Request& req) {
+  if (body.empty()) {
+    Response res{static_cast<bhttp::status>(status), req.version()};
+    res.set(bhttp::field::server, "prereg");
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    return res;
+  }
+  return Json(static_cast<bhttp::status>(status), body, req.version(), req.keep_alive());
 }
 
 Response DecisionResponse(const DecisionRecord& record, const Request& req) {
@@ -121,6 +190,7 @@ RouteResult HandleRequest(const Request& req, const RouteContext& ctx) {
     res.prepare_payload();
     return res;
   }
+  if (path == supabase::kPath) return HandleSupabase(req, ctx, path);
   if (path != kDecisionPath) {
     return ErrorResponse(bhttp::status::not_found,
                          fmt::format("no such endpoint: {} (POST {} runs the flow)",
@@ -128,28 +198,17 @@ RouteResult HandleRequest(const Request& req, const RouteContext& ctx) {
                          req);
   }
   if (auto r = only(bhttp::verb::post, "POST")) return *r;
-  // Beast refuses Content-Length with chunked; a coding other than chunked would leave the body's
-  // end to interpretation, which is how requests are smuggled past a proxy.
-  if (req.count(bhttp::field::transfer_encoding) > 0 && !req.chunked()) {
-    auto res = ErrorResponse(bhttp::status::bad_request,
-                             "Transfer-Encoding other than chunked is not accepted", req);
-    res.keep_alive(false);
-    return res;
-  }
-  if (!Authorized(req, ctx)) {
+  if (auto r = RefuseFraming(req)) return *r;
+  if (ctx.decision_closed || !Authorized(req, ctx)) {
     auto res = ErrorResponse(bhttp::status::unauthorized,
                              "a valid bearer token is required (Authorization: Bearer <token>)", req);
     res.set(bhttp::field::www_authenticate, "Bearer");
     return res;
   }
-  if (!ctx.accepting) return Unavailable("the service is shutting down", req);
-  if (ctx.in_flight >= ctx.capacity) {
-    return Unavailable(fmt::format("{} sign-ups are already waiting; try again shortly", ctx.in_flight),
-                       req);
-  }
+  if (auto r = RefuseLoad(req, ctx)) return *r;
   auto event = ParseEvent(req.body());
   if (!event.ok()) return ErrorResponse(bhttp::status::bad_request, event.status().message(), req);
-  return RunEvent{std::move(event).value()};
+  return RunEvent{std::move(event).value(), "", ""};
 }
 
 }  // namespace prereg::http

@@ -132,6 +132,12 @@ class Service : public http::SessionHost {
   std::shared_ptr<const Flow> flow_;
   uint64_t generation_ = 0;
   std::vector<std::string> tokens_;
+  bool decision_closed_ = false;  // no tokens, only a front door: POST /v1/pre-user-registration is 401
+  http::supabase::Config supabase_;
+  Status ConfigureSupabase();
+  // The response for a decision: the record, or the front door's own shape.
+  Response Respond(const std::string& frontdoor, const DecisionRecord& record, const Request& req,
+                   const std::string& id);
   http::ServiceMetrics metrics_;
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::unique_ptr<net::signal_set> stop_signals_;
@@ -179,14 +185,50 @@ FlowOptions Service::Options(const FlowSpec& spec) const {
   return options;
 }
 
+Status Service::ConfigureSupabase() {
+  const auto& o = options_;
+  if (o.supabase_secrets.empty()) return Status::OK();
+  auto keys = http::supabase::DecodeSecrets(o.supabase_secrets);
+  if (!keys.ok()) return keys.status();
+  supabase_.keys = std::move(keys).value();
+  supabase_.reject_style = o.supabase_reject_style == "status" ? http::supabase::RejectStyle::kStatus
+                                                               : http::supabase::RejectStyle::kBody;
+  supabase_.changes = o.supabase_changes == "fail" ? http::supabase::Changes::kFail
+                                                   : http::supabase::Changes::kWarn;
+  if (o.supabase_timeout_ms <= 0 || o.supabase_timeout_ms >= 5000) {
+    return Status::InvalidArgument(
+        "--supabase-timeout-ms must be between 1 and 4999: Supabase gives the whole hook call 5 s");
+  }
+  supabase_.budget_ms = o.supabase_timeout_ms;
+  supabase_.tenant_id = o.supabase_tenant;
+  if (supabase_.reject_style == http::supabase::RejectStyle::kStatus) {
+    http::LogEvent("warn",
+                   "--supabase-reject-style status: denials are answered 403, which GoTrue before "
+                   "2.187.0 turns into a generic 500 for the user (the sign-up is refused, the "
+                   "message is lost). On GoTrue 2.187.0 and later use the default: there a 403 "
+                   "is not read as a denial message");
+  } else {
+    http::LogEvent("info",
+                   "Supabase front door: denials are answered 200 {\"error\": ...}, which GoTrue "
+                   "reads from 2.187.0 on; GoTrue before 2.187.0 ALLOWS such a sign-up: use "
+                   "--supabase-reject-style status there");
+  }
+  return Status::OK();
+}
+
 Status Service::Start() {
   auto tokens = ReadTokens(options_.token_file);
   if (!tokens.ok()) return tokens.status();
   tokens_ = std::move(tokens).value();
+  if (Status s = ConfigureSupabase(); !s.ok()) return s;
   if (tokens_.empty() && !options_.no_auth) {
-    return Status::InvalidArgument(
-        "no bearer tokens: give --token-file FILE or set PREREG_TOKENS, or pass --no-auth to "
-        "serve without authentication");
+    if (!supabase_.enabled()) {
+      return Status::InvalidArgument(
+          "no bearer tokens: give --token-file FILE or set PREREG_TOKENS, or pass --no-auth to "
+          "serve without authentication");
+    }
+    // Only the signed front door is served: the plain endpoint refuses every request.
+    decision_closed_ = true;
   }
   auto cache = OpenCache(options_.cache_uri, [](const std::string& line) { http::LogEvent("warn", line); });
   if (!cache.ok()) return cache.status();
@@ -239,7 +281,8 @@ Status Service::Start() {
             {"flow", options_.flow_path},
             {"steps", flow_->steps().size()},
             {"workers", options_.pool.workers},
-            {"auth", tokens_.empty() ? "none" : "bearer"},
+            {"auth", !tokens_.empty() ? "bearer" : decision_closed_ ? "closed: front doors only" : "none"},
+            {"frontdoors", supabase_.enabled() ? json::array({"supabase"}) : json::array()},
             {"shadow", options_.shadow_path.empty() ? json() : json(options_.shadow_path)}});
   return Status::OK();
 }
@@ -323,6 +366,11 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
   };
   http::RouteContext ctx;
   ctx.tokens = &tokens_;
+  ctx.decision_closed = decision_closed_;
+  ctx.supabase = &supabase_;
+  ctx.now_seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
   ctx.ready = runtime_.pool().ready();
   ctx.accepting = accepting_;
   ctx.in_flight = in_flight_;
@@ -334,32 +382,72 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
   auto routed = http::HandleRequest(*req, ctx);
   if (auto* res = std::get_if<Response>(&routed)) return with_id(std::move(*res));
 
-  json event = std::move(std::get<http::RunEvent>(routed).event);
+  auto& run = std::get<http::RunEvent>(routed);
+  json event = std::move(run.event);
+  const std::string frontdoor = std::move(run.frontdoor);
   json shadow_event = shadow_flow_ ? event : json();
   json log_line = http::LogFields(event);
   log_line["request_id"] = id;
+  if (!frontdoor.empty()) {
+    log_line["frontdoor"] = frontdoor;
+    log_line["correlation_id"] = run.correlation_id;
+  }
+  // A front door has a budget of its own (Supabase: 5 s for the whole call): past it the platform
+  // gets the engine-error answer, and the decision, when it comes, is logged only.
+  auto answered = std::make_shared<bool>(false);
+  std::shared_ptr<net::steady_timer> cap;
+  if (frontdoor == "supabase") {
+    cap = std::make_shared<net::steady_timer>(runtime_.io(),
+                                              std::chrono::milliseconds(supabase_.budget_ms));
+    cap->async_wait([this, answered, with_id, req, id](beast::error_code ec) {
+      if (ec || *answered) return;
+      *answered = true;
+      metrics_.RecordFrontDoor("supabase", "unanswered");
+      http::LogEvent("warn", "supabase: no decision within --supabase-timeout-ms; answered with an error",
+                     {{"request_id", id}, {"budget_ms", supabase_.budget_ms}});
+      const auto reply = http::supabase::EngineError();
+      with_id(http::FrontDoorResponse(reply.status, reply.body, *req));
+    });
+  }
   ++in_flight_;
   const auto start = std::chrono::steady_clock::now();
   auto flow = flow_;  // this request finishes on the flow it started with, whatever reloads
   Status s = ExecuteFlow(
       *flow, std::move(event), &runtime_.scheduler(),
       [this, flow, req, start, with_id, id, log_line = std::move(log_line),
-       shadow_event = std::move(shadow_event)](DecisionRecord record) mutable {
+       shadow_event = std::move(shadow_event), frontdoor, answered, cap](DecisionRecord record) mutable {
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         --in_flight_;
         metrics_.RecordExecution(record, seconds);
         http::LogExecution(record, std::move(log_line), seconds);
         FlushLogsSoon();
-        with_id(http::DecisionResponse(record, *req));  // the response is on its way first
+        if (cap) cap->cancel();
+        if (!*answered) {  // the response is on its way first
+          *answered = true;
+          with_id(Respond(frontdoor, record, *req, id));
+        }
         if (shadow_flow_) Shadow(std::move(shadow_event), record, id);
         MaybeFinishShutdown();
       },
       id);
   if (!s.ok()) {
     --in_flight_;
+    if (cap) cap->cancel();
+    *answered = true;
     with_id(http::ErrorResponse(bhttp::status::bad_request, s.message(), *req));
   }
+}
+
+Response Service::Respond(const std::string& frontdoor, const DecisionRecord& record,
+                          const Request& req, const std::string& id) {
+  if (frontdoor != "supabase") return http::DecisionResponse(record, req);
+  const auto reply = http::supabase::FromDecision(record, supabase_);
+  metrics_.RecordFrontDoor(frontdoor, OutcomeName(record.outcome));
+  if (!reply.warning.empty()) {
+    http::LogEvent("warn", "supabase: " + reply.warning, {{"request_id", id}});
+  }
+  return http::FrontDoorResponse(reply.status, reply.body, req);
 }
 
 void Service::FlushLogsSoon() {

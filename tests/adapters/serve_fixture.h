@@ -40,11 +40,13 @@ class HttpClient {
     socket_.connect(ep);
   }
   HttpResponse Send(bhttp::verb method, const std::string& target, const std::string& body = "",
-                    const std::string& token = "") {
+                    const std::string& token = "",
+                    const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     bhttp::request<bhttp::string_body> req{method, target, 11};
     req.set(bhttp::field::host, "127.0.0.1");
     req.keep_alive(true);
     if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + token);
+    for (const auto& [name, value] : headers) req.set(name, value);
     if (method == bhttp::verb::post) {
       req.set(bhttp::field::content_type, "application/json");
       req.body() = body;

@@ -3,6 +3,8 @@
 // status codes are mapped from outcomes and errors here and nowhere else.
 //
 //   POST /v1/pre-user-registration  event JSON -> 200 + decision record
+//   POST /v1/hooks/supabase/before-user-created  Supabase's hook (frontdoor_supabase.h), when
+//                                   Standard Webhooks secrets are configured
 //   GET  /healthz                   200 while the process runs
 //   GET  /readyz                    200 when workers are ready and requests are accepted, else 503
 //   GET  /metrics                   Prometheus text format
@@ -24,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "prereg/actions/decision.h"
+#include "prereg/adapters/frontdoor_supabase.h"
 
 namespace prereg::http {
 
@@ -41,17 +44,24 @@ struct RouteContext {
   size_t in_flight = 0;      // executions running or queued
   size_t capacity = 64;      // in_flight at which new executions get 503
   std::function<std::string()> render_metrics;
+  bool decision_closed = false;  // POST /v1/pre-user-registration refused: only front doors served
+  const supabase::Config* supabase = nullptr;  // the Supabase front door; null or no keys: off
+  int64_t now_seconds = 0;                     // Unix time, for webhook timestamps
 };
 
 // An event the service must run; the response comes from DecisionResponse.
 struct RunEvent {
   nlohmann::json event;
+  std::string frontdoor;       // "" for /v1/pre-user-registration, else "supabase"
+  std::string correlation_id;  // the platform's id of the sign-up (Supabase: metadata.uuid)
 };
 
 using RouteResult = std::variant<Response, RunEvent>;
 
 RouteResult HandleRequest(const Request& req, const RouteContext& ctx);
 
+// A front door's reply: `status` with `body` as JSON, or no body.
+Response FrontDoorResponse(int status, const std::string& body, const Request& req);
 // 200 with the decision record as JSON.
 Response DecisionResponse(const DecisionRecord& record, const Request& req);
 // A JSON error: {"error": <reason phrase in snake case>, "message": ...}.

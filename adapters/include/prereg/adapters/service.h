@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "prereg/adapters/flow_loader.h"
 #include "prereg/adapters/node_pool.h"
@@ -64,6 +65,15 @@ struct ServeOptions {
   // Shadow executions allowed at once; requests beyond it are not shadowed (and counted).
   // Default: 8
   size_t shadow_limit = 8;
+  // The Supabase before-user-created front door: its Standard Webhooks secrets ("v1,whsec_...",
+  // several for rotation); none: off. How a deny is answered ("body", or "status" for GoTrue
+  // before 2.187.0), what to do with metadata changes Supabase cannot apply ("warn" or "fail"),
+  // the budget after which Supabase gets an error answer, and event.tenant.id.
+  std::vector<std::string> supabase_secrets;
+  std::string supabase_reject_style = "body";
+  std::string supabase_changes = "warn";
+  int64_t supabase_timeout_ms = 4000;
+  std::string supabase_tenant = "supabase";
   PoolOptions pool;
 };
 
