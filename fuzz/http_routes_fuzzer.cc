@@ -55,7 +55,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return c;
   }();
   ctx.supabase = &kSupabase;
-  ctx.now_seconds = 1614265330;
+  ctx.now_ms = int64_t{1614265330} * 1000;
+  static const prereg::http::workos::Config kWorkos = [] {
+    prereg::http::workos::Config c;
+    c.secret = "secret";
+    return c;
+  }();
+  ctx.workos = &kWorkos;
   auto routed = prereg::http::HandleRequest(parser.get(), ctx);
   if (auto* res = std::get_if<prereg::http::Response>(&routed)) {
     std::ostringstream out;

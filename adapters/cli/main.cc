@@ -181,6 +181,21 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--supabase-tenant", serve.supabase_tenant,
                         "event.tenant.id for sign-ups through the Supabase front door")
       ->capture_default_str();
+  serve_cmd->add_option("--workos-secret", serve.workos_secret,
+                        "Serve POST /v1/hooks/workos/user-registration for a WorkOS AuthKit "
+                        "user-registration Action, verifying WorkOS-Signature with this secret and "
+                        "signing the Allow/Deny answers with it");
+  serve_cmd->add_option("--workos-changes", serve.workos_changes,
+                        "Metadata or user id set by the flow, which WorkOS cannot apply: warn (log "
+                        "it and allow) or fail (deny)")
+      ->check(CLI::IsMember({"warn", "fail"}))
+      ->capture_default_str();
+  serve_cmd->add_option("--workos-timeout-ms", serve.workos_timeout_ms,
+                        "Answer WorkOS with a Deny if no decision came by then")
+      ->capture_default_str();
+  serve_cmd->add_option("--workos-tenant", serve.workos_tenant,
+                        "event.tenant.id for sign-ups through the WorkOS front door")
+      ->capture_default_str();
   AddPoolOptions(serve_cmd, &serve.pool);
 
   prereg::cli::MigrateArgs migrate;

@@ -1,13 +1,13 @@
 #include "prereg/adapters/frontdoor_supabase.h"
 
-#include <openssl/evp.h>
-
 #include <cstdlib>
 
 #include <fmt/format.h>
 
 #include "prereg/actions/json.h"
 #include "prereg/adapters/http_routes.h"
+
+#include "crypto.h"
 
 namespace prereg::http::supabase {
 
@@ -16,46 +16,6 @@ using json = nlohmann::json;
 namespace {
 
 constexpr std::string_view kDeniedMessage = "Sign-up is not allowed";
-
-std::string Base64(const unsigned char* data, size_t size) {
-  std::string out(4 * ((size + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                                static_cast<int>(size));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-// Standard base64 with padding; std::nullopt when it is not.
-std::optional<std::string> Unbase64(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
-  for (char c : text) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '+' || c == '/' || c == '=';
-    if (!ok) return std::nullopt;
-  }
-  std::string out(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t size = static_cast<size_t>(n);
-  // EVP_DecodeBlock counts the padding as data: drop one byte per '='.
-  if (text.back() == '=') --size;
-  if (text.size() >= 2 && text[text.size() - 2] == '=') --size;
-  out.resize(size);
-  return out;
-}
-
-std::string HmacSha256(std::string_view key, std::string_view message) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  size_t size = 0;
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
-                reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac,
-                sizeof mac, &size) == nullptr) {
-    return std::string();
-  }
-  return std::string(reinterpret_cast<const char*>(mac), size);
-}
 
 std::optional<int64_t> Seconds(std::string_view text) {
   if (text.empty() || text.size() > 18) return std::nullopt;
@@ -125,8 +85,7 @@ std::string Sign(std::string_view key, std::string_view id, std::string_view tim
   std::string message;
   message.reserve(id.size() + timestamp.size() + body.size() + 2);
   message.append(id).append(".").append(timestamp).append(".").append(body);
-  const std::string mac = HmacSha256(key, message);
-  return "v1," + Base64(reinterpret_cast<const unsigned char*>(mac.data()), mac.size());
+  return "v1," + Base64(HmacSha256(key, message));
 }
 
 Status Verify(const Signed& headers, std::string_view body, const std::vector<std::string>& keys,

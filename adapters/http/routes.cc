@@ -80,12 +80,16 @@ std::string_view Header(const Request& req, std::string_view name) {
   return std::string_view(v.data(), v.size());
 }
 
-// Supabase signs its calls (Standard Webhooks) instead of sending a bearer token.
-RouteResult HandleSupabase(const Request& req, const RouteContext& ctx, std::string_view path) {
-  if (ctx.supabase == nullptr || !ctx.supabase->enabled()) {
+// A platform's front door: it signs its calls instead of sending a bearer token. `verify` checks
+// the signature over the raw body; `map` turns the parsed payload into an event.
+template <typename Verify, typename Map>
+RouteResult HandleFrontDoor(const Request& req, const RouteContext& ctx, std::string_view path,
+                            const char* name, bool enabled, const char* option, Verify verify,
+                            Map map) {
+  if (!enabled) {
     return ErrorResponse(bhttp::status::not_found,
-                         "the Supabase front door is off: start prereg serve with "
-                         "--supabase-secret 'v1,whsec_...'",
+                         fmt::format("the {} front door is off: start prereg serve with {}", name,
+                                     option),
                          req);
   }
   if (req.method() != bhttp::verb::post) {
@@ -95,22 +99,37 @@ RouteResult HandleSupabase(const Request& req, const RouteContext& ctx, std::str
     return res;
   }
   if (auto r = RefuseFraming(req)) return *r;
-  const supabase::Signed headers{Header(req, "webhook-id"), Header(req, "webhook-timestamp"),
-                                 Header(req, "webhook-signature")};
-  if (Status s = supabase::Verify(headers, req.body(), ctx.supabase->keys, ctx.now_seconds);
-      !s.ok()) {
-    return ErrorResponse(bhttp::status::unauthorized, s.message(), req);
-  }
+  if (Status s = verify(); !s.ok()) return ErrorResponse(bhttp::status::unauthorized, s.message(), req);
   if (auto r = RefuseLoad(req, ctx)) return *r;
   auto payload = ParseJson(req.body(), "the hook payload");
   if (!payload.ok()) return ErrorResponse(bhttp::status::bad_request, payload.status().message(), req);
-  auto mapped = supabase::ToEvent(payload.value(), ctx.supabase->tenant_id);
+  auto mapped = map(payload.value());
   if (!mapped.ok()) return ErrorResponse(bhttp::status::bad_request, mapped.status().message(), req);
   if (Status s = CheckEvent(mapped.value().event); !s.ok()) {
     return ErrorResponse(bhttp::status::bad_request, s.message(), req);
   }
-  return RunEvent{std::move(mapped.value().event), "supabase",
-                  std::move(mapped.value().correlation_id)};
+  return RunEvent{std::move(mapped.value().event), name, std::move(mapped.value().correlation_id)};
+}
+
+RouteResult HandleSupabase(const Request& req, const RouteContext& ctx, std::string_view path) {
+  const auto* config = ctx.supabase;
+  return HandleFrontDoor(
+      req, ctx, path, "supabase", config != nullptr && config->enabled(),
+      "--supabase-secret 'v1,whsec_...'",
+      [&] {
+        const supabase::Signed headers{Header(req, "webhook-id"), Header(req, "webhook-timestamp"),
+                                       Header(req, "webhook-signature")};
+        return supabase::Verify(headers, req.body(), config->keys, ctx.now_ms / 1000);
+      },
+      [&](const nlohmann::json& payload) { return supabase::ToEvent(payload, config->tenant_id); });
+}
+
+RouteResult HandleWorkos(const Request& req, const RouteContext& ctx, std::string_view path) {
+  const auto* config = ctx.workos;
+  return HandleFrontDoor(
+      req, ctx, path, "workos", config != nullptr && config->enabled(), "--workos-secret SECRET",
+      [&] { return workos::Verify(Header(req, "WorkOS-Signature"), req.body(), config->secret, ctx.now_ms); },
+      [&](const nlohmann::json& payload) { return workos::ToEvent(payload, config->tenant_id); });
 }
 
 }  // namespace
@@ -191,6 +210,7 @@ RouteResult HandleRequest(const Request& req, const RouteContext& ctx) {
     return res;
   }
   if (path == supabase::kPath) return HandleSupabase(req, ctx, path);
+  if (path == workos::kPath) return HandleWorkos(req, ctx, path);
   if (path != kDecisionPath) {
     return ErrorResponse(bhttp::status::not_found,
                          fmt::format("no such endpoint: {} (POST {} runs the flow)",

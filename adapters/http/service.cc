@@ -35,6 +35,12 @@ namespace prereg::adapters {
 
 namespace {
 
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 namespace beast = boost::beast;
 namespace net = boost::asio;
 namespace bhttp = beast::http;
@@ -134,9 +140,13 @@ class Service : public http::SessionHost {
   std::vector<std::string> tokens_;
   bool decision_closed_ = false;  // no tokens, only a front door: POST /v1/pre-user-registration is 401
   http::supabase::Config supabase_;
+  http::workos::Config workos_;
   Status ConfigureSupabase();
-  // The response for a decision: the record, or the front door's own shape.
-  Response Respond(const std::string& frontdoor, const DecisionRecord& record, const Request& req,
+  Status ConfigureWorkos();
+  json FrontDoors() const;
+  // The response for a decision: the record, or the front door's own shape (`record` null: no
+  // decision within the front door's budget).
+  Response Respond(const std::string& frontdoor, const DecisionRecord* record, const Request& req,
                    const std::string& id);
   http::ServiceMetrics metrics_;
   std::unique_ptr<tcp::acceptor> acceptor_;
@@ -216,13 +226,32 @@ Status Service::ConfigureSupabase() {
   return Status::OK();
 }
 
+json Service::FrontDoors() const {
+  json doors = json::array();
+  if (supabase_.enabled()) doors.push_back("supabase");
+  if (workos_.enabled()) doors.push_back("workos");
+  return doors;
+}
+
+Status Service::ConfigureWorkos() {
+  const auto& o = options_;
+  if (o.workos_secret.empty()) return Status::OK();
+  if (o.workos_timeout_ms <= 0) return Status::InvalidArgument("--workos-timeout-ms must be positive");
+  workos_.secret = o.workos_secret;
+  workos_.changes = o.workos_changes == "fail" ? http::workos::Changes::kFail : http::workos::Changes::kWarn;
+  workos_.budget_ms = o.workos_timeout_ms;
+  workos_.tenant_id = o.workos_tenant;
+  return Status::OK();
+}
+
 Status Service::Start() {
   auto tokens = ReadTokens(options_.token_file);
   if (!tokens.ok()) return tokens.status();
   tokens_ = std::move(tokens).value();
   if (Status s = ConfigureSupabase(); !s.ok()) return s;
+  if (Status s = ConfigureWorkos(); !s.ok()) return s;
   if (tokens_.empty() && !options_.no_auth) {
-    if (!supabase_.enabled()) {
+    if (!supabase_.enabled() && !workos_.enabled()) {
       return Status::InvalidArgument(
           "no bearer tokens: give --token-file FILE or set PREREG_TOKENS, or pass --no-auth to "
           "serve without authentication");
@@ -282,7 +311,7 @@ Status Service::Start() {
             {"steps", flow_->steps().size()},
             {"workers", options_.pool.workers},
             {"auth", !tokens_.empty() ? "bearer" : decision_closed_ ? "closed: front doors only" : "none"},
-            {"frontdoors", supabase_.enabled() ? json::array({"supabase"}) : json::array()},
+            {"frontdoors", FrontDoors()},
             {"shadow", options_.shadow_path.empty() ? json() : json(options_.shadow_path)}});
   return Status::OK();
 }
@@ -368,9 +397,8 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
   ctx.tokens = &tokens_;
   ctx.decision_closed = decision_closed_;
   ctx.supabase = &supabase_;
-  ctx.now_seconds = std::chrono::duration_cast<std::chrono::seconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
+  ctx.workos = &workos_;
+  ctx.now_ms = NowMs();
   ctx.ready = runtime_.pool().ready();
   ctx.accepting = accepting_;
   ctx.in_flight = in_flight_;
@@ -396,17 +424,18 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
   // gets the engine-error answer, and the decision, when it comes, is logged only.
   auto answered = std::make_shared<bool>(false);
   std::shared_ptr<net::steady_timer> cap;
-  if (frontdoor == "supabase") {
-    cap = std::make_shared<net::steady_timer>(runtime_.io(),
-                                              std::chrono::milliseconds(supabase_.budget_ms));
-    cap->async_wait([this, answered, with_id, req, id](beast::error_code ec) {
+  if (!frontdoor.empty()) {
+    const int64_t budget = frontdoor == "supabase" ? supabase_.budget_ms : workos_.budget_ms;
+    cap = std::make_shared<net::steady_timer>(runtime_.io(), std::chrono::milliseconds(budget));
+    cap->async_wait([this, answered, with_id, req, id, frontdoor, budget](beast::error_code ec) {
       if (ec || *answered) return;
       *answered = true;
-      metrics_.RecordFrontDoor("supabase", "unanswered");
-      http::LogEvent("warn", "supabase: no decision within --supabase-timeout-ms; answered with an error",
-                     {{"request_id", id}, {"budget_ms", supabase_.budget_ms}});
-      const auto reply = http::supabase::EngineError();
-      with_id(http::FrontDoorResponse(reply.status, reply.body, *req));
+      metrics_.RecordFrontDoor(frontdoor, "unanswered");
+      http::LogEvent("warn",
+                     fmt::format("{}: no decision within --{}-timeout-ms; answered with an error",
+                                 frontdoor, frontdoor),
+                     {{"request_id", id}, {"budget_ms", budget}});
+      with_id(Respond(frontdoor, nullptr, *req, id));
     });
   }
   ++in_flight_;
@@ -425,7 +454,7 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
         if (cap) cap->cancel();
         if (!*answered) {  // the response is on its way first
           *answered = true;
-          with_id(Respond(frontdoor, record, *req, id));
+          with_id(Respond(frontdoor, &record, *req, id));
         }
         if (shadow_flow_) Shadow(std::move(shadow_event), record, id);
         MaybeFinishShutdown();
@@ -439,15 +468,25 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
   }
 }
 
-Response Service::Respond(const std::string& frontdoor, const DecisionRecord& record,
+Response Service::Respond(const std::string& frontdoor, const DecisionRecord* record,
                           const Request& req, const std::string& id) {
-  if (frontdoor != "supabase") return http::DecisionResponse(record, req);
-  const auto reply = http::supabase::FromDecision(record, supabase_);
-  metrics_.RecordFrontDoor(frontdoor, OutcomeName(record.outcome));
-  if (!reply.warning.empty()) {
-    http::LogEvent("warn", "supabase: " + reply.warning, {{"request_id", id}});
+  if (frontdoor.empty()) return http::DecisionResponse(*record, req);
+  int status = 200;
+  std::string body, warning;
+  if (frontdoor == "supabase") {
+    auto reply = record ? http::supabase::FromDecision(*record, supabase_) : http::supabase::EngineError();
+    status = reply.status;
+    body = std::move(reply.body);
+    warning = std::move(reply.warning);
+  } else {
+    auto reply = record ? http::workos::FromDecision(*record, workos_, NowMs())
+                        : http::workos::EngineError(workos_, NowMs());
+    body = std::move(reply.body);
+    warning = std::move(reply.warning);
   }
-  return http::FrontDoorResponse(reply.status, reply.body, req);
+  if (record != nullptr) metrics_.RecordFrontDoor(frontdoor, OutcomeName(record->outcome));
+  if (!warning.empty()) http::LogEvent("warn", frontdoor + ": " + warning, {{"request_id", id}});
+  return http::FrontDoorResponse(status, body, req);
 }
 
 void Service::FlushLogsSoon() {

@@ -5,6 +5,7 @@
 //   POST /v1/pre-user-registration  event JSON -> 200 + decision record
 //   POST /v1/hooks/supabase/before-user-created  Supabase's hook (frontdoor_supabase.h), when
 //                                   Standard Webhooks secrets are configured
+//   POST /v1/hooks/workos/user-registration  WorkOS' Action (frontdoor_workos.h), with its secret
 //   GET  /healthz                   200 while the process runs
 //   GET  /readyz                    200 when workers are ready and requests are accepted, else 503
 //   GET  /metrics                   Prometheus text format
@@ -27,6 +28,7 @@
 
 #include "prereg/actions/decision.h"
 #include "prereg/adapters/frontdoor_supabase.h"
+#include "prereg/adapters/frontdoor_workos.h"
 
 namespace prereg::http {
 
@@ -46,13 +48,14 @@ struct RouteContext {
   std::function<std::string()> render_metrics;
   bool decision_closed = false;  // POST /v1/pre-user-registration refused: only front doors served
   const supabase::Config* supabase = nullptr;  // the Supabase front door; null or no keys: off
-  int64_t now_seconds = 0;                     // Unix time, for webhook timestamps
+  const workos::Config* workos = nullptr;      // the WorkOS front door; null or no secret: off
+  int64_t now_ms = 0;                          // Unix time in ms, for signature timestamps
 };
 
 // An event the service must run; the response comes from DecisionResponse.
 struct RunEvent {
   nlohmann::json event;
-  std::string frontdoor;       // "" for /v1/pre-user-registration, else "supabase"
+  std::string frontdoor;       // "" for /v1/pre-user-registration, else "supabase", "workos"
   std::string correlation_id;  // the platform's id of the sign-up (Supabase: metadata.uuid)
 };
 

@@ -74,6 +74,12 @@ struct ServeOptions {
   std::string supabase_changes = "warn";
   int64_t supabase_timeout_ms = 4000;
   std::string supabase_tenant = "supabase";
+  // The WorkOS user-registration Action front door: its signing secret (none: off), what to do
+  // with changes it cannot apply, its budget and event.tenant.id.
+  std::string workos_secret;
+  std::string workos_changes = "warn";
+  int64_t workos_timeout_ms = 5000;
+  std::string workos_tenant = "workos";
   PoolOptions pool;
 };
 
