@@ -62,6 +62,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return c;
   }();
   ctx.workos = &kWorkos;
+  static const prereg::http::kratos::Config kKratos = [] {
+    prereg::http::kratos::Config c;
+    c.enabled = true;
+    c.fields = {{"invalid_email", "email"}};
+    return c;
+  }();
+  ctx.kratos = &kKratos;
   auto routed = prereg::http::HandleRequest(parser.get(), ctx);
   if (auto* res = std::get_if<prereg::http::Response>(&routed)) {
     std::ostringstream out;

@@ -196,6 +196,24 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--workos-tenant", serve.workos_tenant,
                         "event.tenant.id for sign-ups through the WorkOS front door")
       ->capture_default_str();
+  serve_cmd->add_flag("--kratos", serve.kratos,
+                      "Serve POST /v1/hooks/kratos/registration for an Ory Kratos registration "
+                      "web_hook with response.parse: true and the body template in "
+                      "examples/kratos/ (authenticated with a bearer token or basic auth)");
+  serve_cmd->add_option("--kratos-basic-auth-file", serve.kratos_basic_auth_file,
+                        "Also accept Kratos' basic_auth with the USER:PASSWORD in this file");
+  serve_cmd->add_option("--kratos-field", serve.kratos_fields,
+                        "Show a validation error's message on a form field: CODE=TRAIT, e.g. "
+                        "invalid_email=email puts api.validation.error('invalid_email', ...) on "
+                        "#/traits/email (default: the form, #/) (repeatable)")
+      ->allow_extra_args(false);
+  serve_cmd->add_option("--kratos-timeout-ms", serve.kratos_timeout_ms,
+                        "Answer Kratos with an error if no decision came by then (Kratos waits 30 s "
+                        "per attempt)")
+      ->capture_default_str();
+  serve_cmd->add_option("--kratos-tenant", serve.kratos_tenant,
+                        "event.tenant.id for sign-ups through the Kratos front door")
+      ->capture_default_str();
   AddPoolOptions(serve_cmd, &serve.pool);
 
   prereg::cli::MigrateArgs migrate;

@@ -6,6 +6,8 @@
 
 #include "prereg/actions/event.h"
 
+#include "crypto.h"
+
 namespace prereg::http {
 
 namespace {
@@ -124,6 +126,32 @@ RouteResult HandleSupabase(const Request& req, const RouteContext& ctx, std::str
       [&](const nlohmann::json& payload) { return supabase::ToEvent(payload, config->tenant_id); });
 }
 
+// Kratos signs nothing: the service's bearer tokens (its api_key auth), or basic auth.
+Status KratosAuthorized(const Request& req, const RouteContext& ctx) {
+  const auto& config = *ctx.kratos;
+  const std::string_view header = Header(req, "Authorization");
+  if (!config.basic_auth.empty() && header.rfind("Basic ", 0) == 0) {
+    auto given = Unbase64(header.substr(6));
+    if (given && ConstantTimeEquals(*given, config.basic_auth)) return Status::OK();
+    return Status::InvalidArgument("wrong basic auth user or password");
+  }
+  const bool tokens = ctx.tokens != nullptr && !ctx.tokens->empty();
+  if ((tokens || config.basic_auth.empty()) && !ctx.decision_closed && Authorized(req, ctx)) {
+    return Status::OK();
+  }
+  return Status::InvalidArgument(
+      "a valid bearer token (Kratos: auth type api_key, name Authorization, value \"Bearer "
+      "<token>\") or basic auth is required");
+}
+
+RouteResult HandleKratos(const Request& req, const RouteContext& ctx, std::string_view path) {
+  const auto* config = ctx.kratos;
+  return HandleFrontDoor(
+      req, ctx, path, "kratos", config != nullptr && config->enabled, "--kratos",
+      [&] { return KratosAuthorized(req, ctx); },
+      [&](const nlohmann::json& payload) { return kratos::ToEvent(payload, config->tenant_id); });
+}
+
 RouteResult HandleWorkos(const Request& req, const RouteContext& ctx, std::string_view path) {
   const auto* config = ctx.workos;
   return HandleFrontDoor(
@@ -211,6 +239,7 @@ RouteResult HandleRequest(const Request& req, const RouteContext& ctx) {
   }
   if (path == supabase::kPath) return HandleSupabase(req, ctx, path);
   if (path == workos::kPath) return HandleWorkos(req, ctx, path);
+  if (path == kratos::kPath) return HandleKratos(req, ctx, path);
   if (path != kDecisionPath) {
     return ErrorResponse(bhttp::status::not_found,
                          fmt::format("no such endpoint: {} (POST {} runs the flow)",

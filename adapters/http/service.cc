@@ -141,8 +141,10 @@ class Service : public http::SessionHost {
   bool decision_closed_ = false;  // no tokens, only a front door: POST /v1/pre-user-registration is 401
   http::supabase::Config supabase_;
   http::workos::Config workos_;
+  http::kratos::Config kratos_;
   Status ConfigureSupabase();
   Status ConfigureWorkos();
+  Status ConfigureKratos();
   json FrontDoors() const;
   // The response for a decision: the record, or the front door's own shape (`record` null: no
   // decision within the front door's budget).
@@ -230,7 +232,35 @@ json Service::FrontDoors() const {
   json doors = json::array();
   if (supabase_.enabled()) doors.push_back("supabase");
   if (workos_.enabled()) doors.push_back("workos");
+  if (kratos_.enabled) doors.push_back("kratos");
   return doors;
+}
+
+Status Service::ConfigureKratos() {
+  const auto& o = options_;
+  if (!o.kratos) return Status::OK();
+  kratos_.enabled = true;
+  if (!o.kratos_basic_auth_file.empty()) {
+    std::ifstream in(o.kratos_basic_auth_file);
+    std::string line;
+    if (!in || !std::getline(in, line) || line.find(':') == std::string::npos) {
+      return Status::InvalidArgument(fmt::format(
+          "--kratos-basic-auth-file {}: must hold one line USER:PASSWORD", o.kratos_basic_auth_file));
+    }
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    kratos_.basic_auth = line;
+  }
+  for (const auto& pair : o.kratos_fields) {
+    const size_t eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size()) {
+      return Status::InvalidArgument(fmt::format("--kratos-field takes CODE=TRAIT, got \"{}\"", pair));
+    }
+    kratos_.fields[pair.substr(0, eq)] = pair.substr(eq + 1);
+  }
+  if (o.kratos_timeout_ms <= 0) return Status::InvalidArgument("--kratos-timeout-ms must be positive");
+  kratos_.budget_ms = o.kratos_timeout_ms;
+  kratos_.tenant_id = o.kratos_tenant;
+  return Status::OK();
 }
 
 Status Service::ConfigureWorkos() {
@@ -250,14 +280,20 @@ Status Service::Start() {
   tokens_ = std::move(tokens).value();
   if (Status s = ConfigureSupabase(); !s.ok()) return s;
   if (Status s = ConfigureWorkos(); !s.ok()) return s;
+  if (Status s = ConfigureKratos(); !s.ok()) return s;
   if (tokens_.empty() && !options_.no_auth) {
-    if (!supabase_.enabled() && !workos_.enabled()) {
+    if (!supabase_.enabled() && !workos_.enabled() && kratos_.basic_auth.empty()) {
       return Status::InvalidArgument(
           "no bearer tokens: give --token-file FILE or set PREREG_TOKENS, or pass --no-auth to "
           "serve without authentication");
     }
     // Only the signed front door is served: the plain endpoint refuses every request.
     decision_closed_ = true;
+  }
+  if (kratos_.enabled && tokens_.empty() && kratos_.basic_auth.empty() && !options_.no_auth) {
+    return Status::InvalidArgument(
+        "--kratos needs a way to authenticate Kratos: bearer tokens (--token-file, PREREG_TOKENS) "
+        "or --kratos-basic-auth-file");
   }
   auto cache = OpenCache(options_.cache_uri, [](const std::string& line) { http::LogEvent("warn", line); });
   if (!cache.ok()) return cache.status();
@@ -398,6 +434,7 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
   ctx.decision_closed = decision_closed_;
   ctx.supabase = &supabase_;
   ctx.workos = &workos_;
+  ctx.kratos = &kratos_;
   ctx.now_ms = NowMs();
   ctx.ready = runtime_.pool().ready();
   ctx.accepting = accepting_;
@@ -425,7 +462,9 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
   auto answered = std::make_shared<bool>(false);
   std::shared_ptr<net::steady_timer> cap;
   if (!frontdoor.empty()) {
-    const int64_t budget = frontdoor == "supabase" ? supabase_.budget_ms : workos_.budget_ms;
+    const int64_t budget = frontdoor == "supabase" ? supabase_.budget_ms
+                           : frontdoor == "workos" ? workos_.budget_ms
+                                                   : kratos_.budget_ms;
     cap = std::make_shared<net::steady_timer>(runtime_.io(), std::chrono::milliseconds(budget));
     cap->async_wait([this, answered, with_id, req, id, frontdoor, budget](beast::error_code ec) {
       if (ec || *answered) return;
@@ -478,11 +517,15 @@ Response Service::Respond(const std::string& frontdoor, const DecisionRecord* re
     status = reply.status;
     body = std::move(reply.body);
     warning = std::move(reply.warning);
-  } else {
+  } else if (frontdoor == "workos") {
     auto reply = record ? http::workos::FromDecision(*record, workos_, NowMs())
                         : http::workos::EngineError(workos_, NowMs());
     body = std::move(reply.body);
     warning = std::move(reply.warning);
+  } else {
+    auto reply = record ? http::kratos::FromDecision(*record, kratos_) : http::kratos::EngineError();
+    status = reply.status;
+    body = std::move(reply.body);
   }
   if (record != nullptr) metrics_.RecordFrontDoor(frontdoor, OutcomeName(record->outcome));
   if (!warning.empty()) http::LogEvent("warn", frontdoor + ": " + warning, {{"request_id", id}});

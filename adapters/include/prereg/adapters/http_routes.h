@@ -6,6 +6,8 @@
 //   POST /v1/hooks/supabase/before-user-created  Supabase's hook (frontdoor_supabase.h), when
 //                                   Standard Webhooks secrets are configured
 //   POST /v1/hooks/workos/user-registration  WorkOS' Action (frontdoor_workos.h), with its secret
+//   POST /v1/hooks/kratos/registration  Ory Kratos' web_hook (frontdoor_kratos.h): bearer token or
+//                                   basic auth
 //   GET  /healthz                   200 while the process runs
 //   GET  /readyz                    200 when workers are ready and requests are accepted, else 503
 //   GET  /metrics                   Prometheus text format
@@ -27,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "prereg/actions/decision.h"
+#include "prereg/adapters/frontdoor_kratos.h"
 #include "prereg/adapters/frontdoor_supabase.h"
 #include "prereg/adapters/frontdoor_workos.h"
 
@@ -49,13 +52,14 @@ struct RouteContext {
   bool decision_closed = false;  // POST /v1/pre-user-registration refused: only front doors served
   const supabase::Config* supabase = nullptr;  // the Supabase front door; null or no keys: off
   const workos::Config* workos = nullptr;      // the WorkOS front door; null or no secret: off
+  const kratos::Config* kratos = nullptr;      // the Kratos front door; null or not enabled: off
   int64_t now_ms = 0;                          // Unix time in ms, for signature timestamps
 };
 
 // An event the service must run; the response comes from DecisionResponse.
 struct RunEvent {
   nlohmann::json event;
-  std::string frontdoor;       // "" for /v1/pre-user-registration, else "supabase", "workos"
+  std::string frontdoor;       // "" for /v1/pre-user-registration, else "supabase", "workos", "kratos"
   std::string correlation_id;  // the platform's id of the sign-up (Supabase: metadata.uuid)
 };
 

@@ -80,6 +80,14 @@ struct ServeOptions {
   std::string workos_changes = "warn";
   int64_t workos_timeout_ms = 5000;
   std::string workos_tenant = "workos";
+  // The Ory Kratos registration web_hook front door: on or off, basic auth accepted besides the
+  // bearer tokens (a file holding USER:PASSWORD), validation codes shown on a trait's field, its
+  // budget and event.tenant.id.
+  bool kratos = false;
+  std::string kratos_basic_auth_file;
+  std::vector<std::string> kratos_fields;  // CODE=TRAIT
+  int64_t kratos_timeout_ms = 20000;
+  std::string kratos_tenant = "kratos";
   PoolOptions pool;
 };
 
