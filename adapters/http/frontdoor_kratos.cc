@@ -4,6 +4,8 @@
 
 #include "prereg/actions/json.h"
 
+#include "frontdoor_common.h"
+
 namespace prereg::http::kratos {
 
 using json = nlohmann::json;
@@ -12,14 +14,6 @@ namespace {
 
 constexpr int kValidationId = 4000001;  // Kratos' ErrorValidationGeneric
 constexpr int kSystemId = 5000001;      // Kratos' ErrorSystemGeneric
-constexpr std::string_view kDeniedMessage = "Sign-up is not allowed";
-constexpr std::string_view kGenericError = "Sign-up is temporarily unavailable";
-
-std::string Text(const json& object, const char* field) {
-  if (!object.is_object()) return std::string();
-  auto it = object.find(field);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 // A forwarded header: Kratos sends each as a list of values; the template may flatten it.
 std::string HeaderValue(const json& headers, const std::string& name) {
@@ -42,7 +36,7 @@ std::string Address(const json& identity, const char* via) {
   const auto it = identity.find("verifiable_addresses");
   if (it == identity.end() || !it->is_array()) return std::string();
   for (const auto& a : *it) {
-    if (Text(a, "via") == via && !Text(a, "value").empty()) return Text(a, "value");
+    if (StringField(a, "via") == via && !StringField(a, "value").empty()) return StringField(a, "value");
   }
   return std::string();
 }
@@ -85,21 +79,21 @@ Result<Mapped> ToEvent(const json& body, std::string_view tenant_id) {
   if (!metadata_public.is_object()) metadata_public = json::object();
   json user = {{"user_metadata", std::move(metadata_public)}, {"app_metadata", json::object()}};
   std::string email = Address(identity, "email");
-  if (email.empty()) email = Text(traits, "email");
+  if (email.empty()) email = StringField(traits, "email");
   if (!email.empty()) user["email"] = email;
   std::string phone = Address(identity, "sms");
-  if (phone.empty()) phone = Text(traits, "phone");
+  if (phone.empty()) phone = StringField(traits, "phone");
   if (!phone.empty()) user["phone_number"] = phone;
   if (traits.is_object() && traits.contains("name")) {
     const json& name = traits["name"];
     if (name.is_string()) {
       user["name"] = name;
     } else if (name.is_object()) {
-      if (!Text(name, "first").empty()) user["given_name"] = Text(name, "first");
-      if (!Text(name, "last").empty()) user["family_name"] = Text(name, "last");
+      if (!StringField(name, "first").empty()) user["given_name"] = StringField(name, "first");
+      if (!StringField(name, "last").empty()) user["family_name"] = StringField(name, "last");
     }
   }
-  if (!Text(traits, "username").empty()) user["username"] = Text(traits, "username");
+  if (!StringField(traits, "username").empty()) user["username"] = StringField(traits, "username");
 
   std::string ip = HeaderValue(headers, "True-Client-Ip");
   if (ip.empty()) {
@@ -110,19 +104,19 @@ Result<Mapped> ToEvent(const json& body, std::string_view tenant_id) {
   json transient = flow.value("transient_payload", json::object());
   if (!transient.is_object()) transient = json::object();
   json request = {{"ip", ip},
-                  {"method", Text(body, "request_method").empty() ? "POST" : Text(body, "request_method")},
+                  {"method", StringField(body, "request_method").empty() ? "POST" : StringField(body, "request_method")},
                   {"body", std::move(transient)}};
   if (const auto ua = HeaderValue(headers, "User-Agent"); !ua.empty()) request["user_agent"] = ua;
   if (const auto lang = HeaderValue(headers, "Accept-Language"); !lang.empty()) {
     request["language"] = lang.substr(0, lang.find(','));
   }
-  const std::string url = Text(flow, "request_url").empty() ? Text(body, "request_url") : Text(flow, "request_url");
+  const std::string url = StringField(flow, "request_url").empty() ? StringField(body, "request_url") : StringField(flow, "request_url");
   if (const auto host = Host(url); !host.empty()) request["hostname"] = host;
   if (const auto country = HeaderValue(headers, "Cf-Ipcountry"); !country.empty()) {
     request["geoip"] = {{"countryCode", country}};
   }
-  const std::string active = Text(flow, "active");
-  const std::string flow_id = Text(flow, "id");
+  const std::string active = StringField(flow, "active");
+  const std::string flow_id = StringField(flow, "id");
   json event = {
       {"user", std::move(user)},
       {"request", std::move(request)},
@@ -137,15 +131,14 @@ Result<Mapped> ToEvent(const json& body, std::string_view tenant_id) {
   return Mapped{std::move(event), flow_id};
 }
 
-Reply EngineError() { return Messages(400, "#/", kSystemId, kGenericError, json::object()); }
+Reply EngineError() { return Messages(400, "#/", kSystemId, kGenericErrorMessage, json::object()); }
 
 Reply FromDecision(const DecisionRecord& record, const Config& config) {
   if (record.outcome == Outcome::kError) return EngineError();
   if (record.outcome == Outcome::kDeny) {
     const auto& d = record.denial->denial;
     const bool validation = d.kind == Denial::Kind::kValidationError;
-    std::string text = d.user_message.value_or("");
-    if (text.empty()) text = validation ? std::string(kGenericError) : std::string(kDeniedMessage);
+    const std::string text = UserMessage(d);
     std::string pointer = "#/";
     json context = {{"reason", text}};
     if (validation) {

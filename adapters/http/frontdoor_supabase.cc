@@ -8,30 +8,13 @@
 #include "prereg/adapters/http_routes.h"
 
 #include "crypto.h"
+#include "frontdoor_common.h"
 
 namespace prereg::http::supabase {
 
 using json = nlohmann::json;
 
 namespace {
-
-constexpr std::string_view kDeniedMessage = "Sign-up is not allowed";
-
-std::optional<int64_t> Seconds(std::string_view text) {
-  if (text.empty() || text.size() > 18) return std::nullopt;
-  int64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
-
-std::string Text(const json& object, const char* field) {
-  if (!object.is_object()) return std::string();
-  auto it = object.find(field);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 // Auth0's strategy for a Supabase provider.
 std::string Strategy(const std::string& provider) {
@@ -98,7 +81,7 @@ Status Verify(const Signed& headers, std::string_view body, const std::vector<st
       headers.timestamp.find('.') != std::string_view::npos) {
     return Status::InvalidArgument("webhook-id and webhook-timestamp must not contain '.'");
   }
-  const auto ts = Seconds(headers.timestamp);
+  const auto ts = ParseDigits(headers.timestamp);
   if (!ts) return Status::InvalidArgument("webhook-timestamp is not a number of seconds");
   if (*ts < now - kToleranceSeconds) return Status::InvalidArgument("the webhook timestamp is too old");
   if (*ts > now + kToleranceSeconds) {
@@ -134,25 +117,25 @@ Result<Mapped> ToEvent(const json& payload, std::string_view tenant_id) {
   if (!app_metadata.is_object()) app_metadata = json::object();
 
   json u = {{"user_metadata", user_metadata}, {"app_metadata", app_metadata}};
-  if (const auto email = Text(user, "email"); !email.empty()) u["email"] = email;
-  if (const auto phone = Text(user, "phone"); !phone.empty()) {
+  if (const auto email = StringField(user, "email"); !email.empty()) u["email"] = email;
+  if (const auto phone = StringField(user, "phone"); !phone.empty()) {
     u["phone_number"] = phone[0] == '+' ? phone : "+" + phone;  // GoTrue stores it without '+'
   }
   for (const auto& [to, from] : {std::pair{"name", "full_name"}, {"name", "name"},
                                  {"picture", "avatar_url"}, {"picture", "picture"},
                                  {"given_name", "given_name"}, {"family_name", "family_name"},
                                  {"username", "user_name"}}) {
-    if (!u.contains(to) && !Text(user_metadata, from).empty()) u[to] = Text(user_metadata, from);
+    if (!u.contains(to) && !StringField(user_metadata, from).empty()) u[to] = StringField(user_metadata, from);
   }
   if (user.contains("is_anonymous") && user["is_anonymous"].is_boolean()) {
     u["is_anonymous"] = user["is_anonymous"];
   }
-  const std::string provider = Text(app_metadata, "provider");
-  const std::string uuid = Text(metadata, "uuid");
+  const std::string provider = StringField(app_metadata, "provider");
+  const std::string uuid = StringField(metadata, "uuid");
   json event = {
       {"user", std::move(u)},
       {"request",
-       {{"ip", Text(metadata, "ip_address")}, {"method", "POST"}, {"body", json::object()}}},
+       {{"ip", StringField(metadata, "ip_address")}, {"method", "POST"}, {"body", json::object()}}},
       {"connection",
        {{"id", "supabase:" + (provider.empty() ? std::string("email") : provider)},
         {"name", provider.empty() ? std::string("email") : provider},
@@ -164,25 +147,21 @@ Result<Mapped> ToEvent(const json& payload, std::string_view tenant_id) {
   return Mapped{std::move(event), uuid};
 }
 
-Reply EngineError() { return Error(500, kGenericError); }
+Reply EngineError() { return Error(500, kGenericErrorMessage); }
 
 Reply FromDecision(const DecisionRecord& record, const Config& config) {
   if (record.outcome == Outcome::kError) return EngineError();
   if (record.outcome == Outcome::kDeny) {
     const auto& d = record.denial->denial;
     const bool validation = d.kind == Denial::Kind::kValidationError;
-    std::string message = d.user_message.value_or("");
-    if (message.empty()) message = validation ? std::string(kGenericError) : std::string(kDeniedMessage);
+    const std::string message = UserMessage(d);
     if (config.reject_style == RejectStyle::kStatus) {
       // GoTrue before 2.187.0 reads no 2xx body: only a status refuses (the user sees a 500).
       return Reply{403, DumpJson(json{{"error", {{"http_code", 403}, {"message", message}}}}), ""};
     }
     return Error(validation ? 400 : 403, message);
   }
-  const bool changes = !record.requested_app_metadata.empty() ||
-                       !record.requested_user_metadata.empty() ||
-                       record.requested_user_id.has_value();
-  if (!changes) return Reply{204, "", ""};
+  if (!ChangesUser(record)) return Reply{204, "", ""};
   const std::string what =
       "the flow changed the user (metadata or user id), which Supabase's before-user-created hook "
       "cannot apply";

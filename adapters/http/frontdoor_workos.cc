@@ -6,6 +6,7 @@
 #include "prereg/adapters/http_routes.h"
 
 #include "crypto.h"
+#include "frontdoor_common.h"
 
 namespace prereg::http::workos {
 
@@ -14,29 +15,10 @@ using ordered_json = nlohmann::ordered_json;
 
 namespace {
 
-constexpr std::string_view kDeniedMessage = "Sign-up is not allowed";
-constexpr std::string_view kGenericError = "Sign-up is temporarily unavailable";
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-std::optional<int64_t> Millis(std::string_view text) {
-  if (text.empty() || text.size() > 18) return std::nullopt;
-  int64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
-
-std::string Text(const json& object, const char* field) {
-  if (!object.is_object()) return std::string();
-  auto it = object.find(field);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 // signResponse: {timestamp, verdict, error_message (Deny only)}, compact, signed over
@@ -74,7 +56,7 @@ Status Verify(std::string_view header, std::string_view body, std::string_view s
   if (t.empty() || v1.empty()) {
     return Status::InvalidArgument("the WorkOS-Signature header (t=<ms>, v1=<hex>) is required");
   }
-  const auto ms = Millis(t);
+  const auto ms = ParseDigits(t);
   if (!ms) return Status::InvalidArgument("the WorkOS-Signature timestamp is not a number of ms");
   if (*ms < now_ms - kToleranceMs) return Status::InvalidArgument("the WorkOS-Signature timestamp is too old");
   if (*ms > now_ms + kToleranceMs) {
@@ -95,11 +77,11 @@ Result<Mapped> ToEvent(const json& payload, std::string_view tenant_id) {
   json user = {{"user_metadata", json::object()}, {"app_metadata", json::object()}};
   for (const auto& [to, from] : {std::pair{"email", "email"}, {"name", "name"},
                                  {"given_name", "first_name"}, {"family_name", "last_name"}}) {
-    if (!Text(data, from).empty()) user[to] = Text(data, from);
+    if (!StringField(data, from).empty()) user[to] = StringField(data, from);
   }
-  json request = {{"ip", Text(payload, "ip_address")}, {"method", "POST"}, {"body", json::object()}};
-  if (!Text(payload, "user_agent").empty()) request["user_agent"] = Text(payload, "user_agent");
-  const std::string id = Text(payload, "id");
+  json request = {{"ip", StringField(payload, "ip_address")}, {"method", "POST"}, {"body", json::object()}};
+  if (!StringField(payload, "user_agent").empty()) request["user_agent"] = StringField(payload, "user_agent");
+  const std::string id = StringField(payload, "id");
   json event = {
       {"user", std::move(user)},
       {"request", std::move(request)},
@@ -112,24 +94,15 @@ Result<Mapped> ToEvent(const json& payload, std::string_view tenant_id) {
 }
 
 Reply EngineError(const Config& config, int64_t now_ms) {
-  return Reply{Signed(config, now_ms, false, kGenericError), ""};
+  return Reply{Signed(config, now_ms, false, kGenericErrorMessage), ""};
 }
 
 Reply FromDecision(const DecisionRecord& record, const Config& config, int64_t now_ms) {
   if (record.outcome == Outcome::kError) return EngineError(config, now_ms);
   if (record.outcome == Outcome::kDeny) {
-    const auto& d = record.denial->denial;
-    std::string message = d.user_message.value_or("");
-    if (message.empty()) {
-      message = d.kind == Denial::Kind::kValidationError ? std::string(kGenericError)
-                                                         : std::string(kDeniedMessage);
-    }
-    return Reply{Signed(config, now_ms, false, message), ""};
+    return Reply{Signed(config, now_ms, false, UserMessage(record.denial->denial)), ""};
   }
-  const bool changes = !record.requested_app_metadata.empty() ||
-                       !record.requested_user_metadata.empty() ||
-                       record.requested_user_id.has_value();
-  if (!changes) return Reply{Signed(config, now_ms, true, ""), ""};
+  if (!ChangesUser(record)) return Reply{Signed(config, now_ms, true, ""), ""};
   const std::string what =
       "the flow changed the user (metadata or user id), which a WorkOS Action cannot apply";
   if (config.changes == Changes::kFail) {

@@ -30,7 +30,6 @@ constexpr std::string_view kPath = "/v1/hooks/supabase/before-user-created";
 constexpr int64_t kToleranceSeconds = 300;
 // GoTrue gives the whole hook call 5 s, retries included: answer before it gives up.
 constexpr int64_t kDefaultBudgetMs = 4000;
-constexpr std::string_view kGenericError = "Sign-up is temporarily unavailable";
 
 enum class RejectStyle { kBody, kStatus };
 enum class Changes { kWarn, kFail };
