@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake g++ make pkg-config nlohmann-json3-dev libfmt-dev catch2 libboost-dev libcli11-dev
           libhiredis-dev libyaml-dev libssl-dev redis-server prometheus-cpp-dev wrk curl
-          jsonnet)
+          jsonnet openssl)
 # Node may come from Debian (nodejs, >= 18, and npm) or be installed already by other means.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

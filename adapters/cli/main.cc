@@ -157,6 +157,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--shadow-limit", serve.shadow_limit,
                         "Shadow executions at once; requests beyond it are not shadowed")
       ->capture_default_str();
+  serve_cmd->add_option("--tls-cert", serve.tls_cert,
+                        "Serve HTTPS: this PEM certificate chain (with --tls-key); TLS 1.2 and up");
+  serve_cmd->add_option("--tls-key", serve.tls_key, "The certificate's PEM private key");
   serve_cmd->add_option("--supabase-secret", serve.supabase_secrets,
                         "Serve POST /v1/hooks/supabase/before-user-created for Supabase Auth's "
                         "before-user-created hook, verifying its Standard Webhooks signature with "

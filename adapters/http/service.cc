@@ -16,6 +16,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -142,6 +143,8 @@ class Service : public http::SessionHost {
   http::supabase::Config supabase_;
   http::workos::Config workos_;
   http::kratos::Config kratos_;
+  std::optional<net::ssl::context> tls_;  // --tls-cert/--tls-key: every connection is TLS
+  Status ConfigureTls();
   Status ConfigureSupabase();
   Status ConfigureWorkos();
   Status ConfigureKratos();
@@ -236,6 +239,26 @@ json Service::FrontDoors() const {
   return doors;
 }
 
+Status Service::ConfigureTls() {
+  const auto& o = options_;
+  if (o.tls_cert.empty() && o.tls_key.empty()) return Status::OK();
+  if (o.tls_cert.empty() || o.tls_key.empty()) {
+    return Status::InvalidArgument("TLS needs both --tls-cert and --tls-key");
+  }
+  tls_.emplace(net::ssl::context::tls_server);
+  tls_->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                    net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                    net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+  beast::error_code ec;
+  tls_->use_certificate_chain_file(o.tls_cert, ec);
+  if (ec) {
+    return Status::InvalidArgument(fmt::format("--tls-cert {}: {}", o.tls_cert, ec.message()));
+  }
+  tls_->use_private_key_file(o.tls_key, net::ssl::context::pem, ec);
+  if (ec) return Status::InvalidArgument(fmt::format("--tls-key {}: {}", o.tls_key, ec.message()));
+  return Status::OK();
+}
+
 Status Service::ConfigureKratos() {
   const auto& o = options_;
   if (!o.kratos) return Status::OK();
@@ -281,6 +304,7 @@ Status Service::Start() {
   if (Status s = ConfigureSupabase(); !s.ok()) return s;
   if (Status s = ConfigureWorkos(); !s.ok()) return s;
   if (Status s = ConfigureKratos(); !s.ok()) return s;
+  if (Status s = ConfigureTls(); !s.ok()) return s;
   if (tokens_.empty() && !options_.no_auth) {
     if (!supabase_.enabled() && !workos_.enabled() && kratos_.basic_auth.empty()) {
       return Status::InvalidArgument(
@@ -348,6 +372,7 @@ Status Service::Start() {
             {"workers", options_.pool.workers},
             {"auth", !tokens_.empty() ? "bearer" : decision_closed_ ? "closed: front doors only" : "none"},
             {"frontdoors", FrontDoors()},
+            {"tls", tls_.has_value()},
             {"shadow", options_.shadow_path.empty() ? json() : json(options_.shadow_path)}});
   return Status::OK();
 }
@@ -367,7 +392,7 @@ void Service::Accept() {
     if (sessions_.size() >= options_.max_connections) {
       RejectConnection(std::move(socket));
     } else {
-      auto session = std::make_shared<http::Session>(std::move(socket), *this);
+      auto session = std::make_shared<http::Session>(std::move(socket), *this, tls_ ? &*tls_ : nullptr);
       Register(session);
       session->Run();
     }

@@ -12,14 +12,32 @@ namespace beast = boost::beast;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+Session::Session(tcp::socket&& socket, SessionHost& host, net::ssl::context* tls) : host_(host) {
+  if (tls != nullptr) {
+    tls_.emplace(std::move(socket), *tls);
+  } else {
+    plain_.emplace(std::move(socket));
+  }
+}
+
 void Session::Run() {
-  net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::DoRead, shared_from_this()));
+  net::dispatch(Lowest().get_executor(), [self = shared_from_this()] {
+    if (!self->tls_) return self->DoRead();
+    self->Lowest().expires_after(std::chrono::seconds(10));  // a handshake that never ends
+    self->tls_->async_handshake(net::ssl::stream_base::server,
+                                beast::bind_front_handler(&Session::OnHandshake, self));
+  });
+}
+
+void Session::OnHandshake(beast::error_code ec) {
+  if (ec) return;  // not TLS, or not finished in time: nobody to answer
+  DoRead();
 }
 
 void Session::CloseIfIdle() {
   if (busy_) return;
   beast::error_code ec;
-  stream_.socket().close(ec);
+  Lowest().socket().close(ec);
 }
 
 std::optional<Response> AnswerUnreadable(const beast::error_code& ec, size_t body_limit) {
@@ -43,9 +61,11 @@ void Session::DoRead() {
   parser_.emplace();
   parser_->header_limit(kHeaderLimit);
   parser_->body_limit(host_.body_limit());
-  stream_.expires_after(std::chrono::seconds(60));  // idle keep-alive connections
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  Lowest().expires_after(std::chrono::seconds(60));  // idle keep-alive connections
+  WithStream([this](auto& stream) {
+    bhttp::async_read(stream, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  });
 }
 
 void Session::OnRead(beast::error_code ec, std::size_t) {
@@ -58,7 +78,7 @@ void Session::OnRead(beast::error_code ec, std::size_t) {
     return Send(std::move(*answer));
   }
   busy_ = true;
-  stream_.expires_never();  // the flow's own budget bounds the wait
+  Lowest().expires_never();  // the flow's own budget bounds the wait
   auto req = std::make_shared<Request>(parser_->release());
   host_.Handle(req, [self = shared_from_this()](Response res) { self->Send(std::move(res)); });
 }
@@ -67,9 +87,12 @@ void Session::Send(Response res) {
   if (!host_.accepting() || linger_) res.keep_alive(false);
   host_.Responded(res.result_int());
   res_ = std::make_shared<Response>(std::move(res));
-  stream_.expires_after(std::chrono::seconds(30));
-  bhttp::async_write(stream_, *res_,
-                     beast::bind_front_handler(&Session::OnWrite, shared_from_this(), res_->need_eof()));
+  Lowest().expires_after(std::chrono::seconds(30));
+  WithStream([this](auto& stream) {
+    bhttp::async_write(stream, *res_,
+                       beast::bind_front_handler(&Session::OnWrite, shared_from_this(),
+                                                 res_->need_eof()));
+  });
 }
 
 void Session::OnWrite(bool close, beast::error_code ec, std::size_t) {
@@ -82,21 +105,31 @@ void Session::OnWrite(bool close, beast::error_code ec, std::size_t) {
 }
 
 void Session::DoClose() {
+  if (tls_) {
+    // close_notify first, bounded in time; the socket closes with the session either way.
+    Lowest().expires_after(std::chrono::seconds(2));
+    tls_->async_shutdown([self = shared_from_this()](beast::error_code) {
+      beast::error_code ignored;
+      self->Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    });
+    return;
+  }
   beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
 void Session::DoLinger() {
   DoClose();
-  stream_.expires_after(std::chrono::seconds(2));
+  if (tls_) return;  // the TLS shutdown reads until the peer's close_notify or its deadline
+  Lowest().expires_after(std::chrono::seconds(2));
   OnLinger({}, 0);
 }
 
 void Session::OnLinger(beast::error_code ec, std::size_t) {
   if (ec) return;  // the client closed, or the linger ended: the session goes
   buffer_.clear();
-  stream_.async_read_some(buffer_.prepare(4096),
-                          beast::bind_front_handler(&Session::OnLinger, shared_from_this()));
+  Lowest().async_read_some(buffer_.prepare(4096),
+                           beast::bind_front_handler(&Session::OnLinger, shared_from_this()));
 }
 
 }  // namespace prereg::http

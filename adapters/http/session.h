@@ -13,8 +13,10 @@
 #include <optional>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "prereg/adapters/http_routes.h"
 
@@ -46,9 +48,10 @@ class SessionHost {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  // `host` must outlive the session.
-  Session(boost::asio::ip::tcp::socket&& socket, SessionHost& host)
-      : stream_(std::move(socket)), host_(host) {}
+  // `host` must outlive the session; so must `tls` when given: the connection is then TLS, its
+  // handshake bounded in time like a request's head.
+  Session(boost::asio::ip::tcp::socket&& socket, SessionHost& host,
+          boost::asio::ssl::context* tls = nullptr);
   ~Session() { host_.Unregister(this); }
 
   void Run();
@@ -56,6 +59,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void CloseIfIdle();
 
  private:
+  void OnHandshake(boost::beast::error_code ec);
   void DoRead();
   void OnRead(boost::beast::error_code ec, std::size_t bytes);
   void Send(Response res);
@@ -66,7 +70,18 @@ class Session : public std::enable_shared_from_this<Session> {
   void DoLinger();
   void OnLinger(boost::beast::error_code ec, std::size_t bytes);
 
-  boost::beast::tcp_stream stream_;
+  // One of the two, for the connection's life; Lowest() is the TCP stream under either.
+  std::optional<boost::beast::tcp_stream> plain_;
+  std::optional<boost::beast::ssl_stream<boost::beast::tcp_stream>> tls_;
+  boost::beast::tcp_stream& Lowest() { return tls_ ? boost::beast::get_lowest_layer(*tls_) : *plain_; }
+  template <typename F>
+  void WithStream(F&& f) {
+    if (tls_) {
+      f(*tls_);
+    } else {
+      f(*plain_);
+    }
+  }
   boost::beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<Response> res_;

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <algorithm>
+#include <cstdlib>
 #include <vector>
 
 #include <boost/asio/connect.hpp>
@@ -107,8 +109,9 @@ class ServeProcess {
     }
     INFO(err());
     REQUIRE(port_ != 0);
+    const bool tls = std::find(args.begin(), args.end(), "--tls-cert") != args.end();
     for (int i = 0; i < 200; ++i) {  // ready: a worker answers
-      if (HttpClient(port_).Get("/readyz").result_int() == 200) break;
+      if (tls ? TlsReady() : HttpClient(port_).Get("/readyz").result_int() == 200) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
   }
@@ -120,6 +123,12 @@ class ServeProcess {
   }
 
   int port() const { return port_; }
+  // Over HTTPS, with curl (certificate not checked: the tests check it themselves).
+  bool TlsReady() const {
+    const std::string cmd = "curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:" +
+                            std::to_string(port_) + "/readyz | grep -q 200";
+    return std::system(cmd.c_str()) == 0;
+  }
   pid_t pid() const { return pid_; }
   void Signal(int sig) { ::kill(pid_, sig); }
   // Waits for the process to end; returns its exit code (-1 if killed by a signal or too slow).

@@ -65,6 +65,8 @@ struct ServeOptions {
   // Shadow executions allowed at once; requests beyond it are not shadowed (and counted).
   // Default: 8
   size_t shadow_limit = 8;
+  // TLS for every connection: a PEM certificate chain and its private key. Default: plain HTTP
+  std::string tls_cert, tls_key;
   // The Supabase before-user-created front door: its Standard Webhooks secrets ("v1,whsec_...",
   // several for rotation); none: off. How a deny is answered ("body", or "status" for GoTrue
   // before 2.187.0), what to do with metadata changes Supabase cannot apply ("warn" or "fail"),
