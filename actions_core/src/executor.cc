@@ -24,8 +24,11 @@ namespace {
 class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
  public:
   FlowExecution(const Flow& flow, nlohmann::json event, Scheduler* scheduler,
-                std::function<void(DecisionRecord)> done, std::string trace)
+                std::function<void(DecisionRecord)> done, std::string trace,
+                std::optional<int64_t> budget_ms)
       : flow_(flow),
+        budget_ms_(budget_ms && *budget_ms < flow.options().timeout_ms ? *budget_ms
+                                                                        : flow.options().timeout_ms),
         scheduler_(scheduler),
         done_(std::move(done)),
         trace_(std::move(trace)),
@@ -38,7 +41,7 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
       record_.steps.push_back(StepReport{cfg.name, cfg.step->kind(), StepStatus::kSkipped, 0, {}});
     }
     start_us_ = scheduler_->NowMicros();
-    flow_deadline_us_ = start_us_ + flow_.options().timeout_ms * 1000;
+    flow_deadline_us_ = start_us_ + budget_ms_ * 1000;
     auto self = shared_from_this();
     scheduler_->Post([self] { self->RunStep(); });
   }
@@ -153,12 +156,12 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
       return FinishError(ErrorClass::kActionTimeout,
                          fmt::format("{} did not start within the flow's {} ms budget: it waited "
                                      "{} ms in the queue for {}, all busy with other sign-ups",
-                                     step, flow_.options().timeout_ms, waited_ms, queued_for));
+                                     step, budget_ms_, waited_ms, queued_for));
     }
     if (timed_out) {
       auto budget = step_budget_is_own_
                         ? fmt::format("its {} ms budget", *cfg.timeout_ms)
-                        : fmt::format("the flow's {} ms budget", flow_.options().timeout_ms);
+                        : fmt::format("the flow's {} ms budget", budget_ms_);
       return FinishError(
           ErrorClass::kActionTimeout,
           fmt::format("{} did not finish within {}{}{}", step, budget,
@@ -262,6 +265,7 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
   }
 
   const Flow& flow_;
+  const int64_t budget_ms_;  // the flow's, or a smaller one given for this execution
   Scheduler* const scheduler_;
   std::function<void(DecisionRecord)> done_;
   const std::string trace_;
@@ -285,10 +289,11 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
 }  // namespace
 
 Status ExecuteFlow(const Flow& flow, nlohmann::json event, Scheduler* scheduler,
-                   std::function<void(DecisionRecord)> done, std::string trace) {
+                   std::function<void(DecisionRecord)> done, std::string trace,
+                   std::optional<int64_t> budget_ms) {
   if (Status s = CheckEvent(event); !s.ok()) return s;
   auto execution = std::make_shared<FlowExecution>(flow, std::move(event), scheduler,
-                                                   std::move(done), std::move(trace));
+                                                   std::move(done), std::move(trace), budget_ms);
   execution->Start();
   return Status::OK();
 }

@@ -482,21 +482,25 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
     log_line["frontdoor"] = frontdoor;
     log_line["correlation_id"] = run.correlation_id;
   }
-  // A front door has a budget of its own (Supabase: 5 s for the whole call): past it the platform
-  // gets the engine-error answer, and the decision, when it comes, is logged only.
+  // A front door has a budget of its own (Supabase: 5 s for the whole call): the execution gets
+  // it when it is smaller than the flow's. Should no decision come even so, the platform gets the
+  // engine-error answer shortly after, and the decision, when it comes, is logged only.
   auto answered = std::make_shared<bool>(false);
   std::shared_ptr<net::steady_timer> cap;
+  std::optional<int64_t> door_budget;
   if (!frontdoor.empty()) {
     const int64_t budget = frontdoor == "supabase" ? supabase_.budget_ms
                            : frontdoor == "workos" ? workos_.budget_ms
                                                    : kratos_.budget_ms;
-    cap = std::make_shared<net::steady_timer>(runtime_.io(), std::chrono::milliseconds(budget));
+    door_budget = budget;
+    cap = std::make_shared<net::steady_timer>(runtime_.io(), std::chrono::milliseconds(budget + 250));
     cap->async_wait([this, answered, with_id, req, id, frontdoor, budget](beast::error_code ec) {
       if (ec || *answered) return;
       *answered = true;
       metrics_.RecordFrontDoor(frontdoor, "unanswered");
       http::LogEvent("warn",
-                     fmt::format("{}: no decision within --{}-timeout-ms; answered with an error",
+                     fmt::format("{}: no decision within --{}-timeout-ms (and 250 ms more); "
+                                 "answered with an error",
                                  frontdoor, frontdoor),
                      {{"request_id", id}, {"budget_ms", budget}});
       with_id(Respond(frontdoor, nullptr, *req, id));
@@ -523,7 +527,7 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
         if (shadow_flow_) Shadow(std::move(shadow_event), record, id);
         MaybeFinishShutdown();
       },
-      id);
+      id, door_budget);
   if (!s.ok()) {
     --in_flight_;
     if (cap) cap->cancel();

@@ -390,6 +390,29 @@ TEST_CASE("Executor: the flow budget is configurable and caps a larger step budg
   CHECK_THAT(r.error->message, Catch::Contains("the flow's 100 ms budget"));
 }
 
+TEST_CASE("Executor: an execution's own budget replaces the flow's only when it is smaller",
+          "[actions_core][executor]") {
+  FlowOptions options;
+  options.timeout_ms = 1000;
+  Flow flow(options);
+  flow.Add(StepConfig{"s", std::make_shared<PendingStep>(), {}, std::nullopt});
+  for (const auto& [given, expected] : {std::pair<int64_t, int64_t>{300, 300}, {5000, 1000}}) {
+    testing::ManualScheduler scheduler;
+    std::optional<DecisionRecord> record;
+    REQUIRE(ExecuteFlow(flow, SampleEvent(), &scheduler,
+                        [&](DecisionRecord r) { record = std::move(r); }, "", given)
+                .ok());
+    scheduler.RunPosted();
+    scheduler.AdvanceMillis(expected - 1);
+    CHECK_FALSE(record.has_value());
+    scheduler.AdvanceMillis(1);
+    REQUIRE(record.has_value());
+    CHECK(record->error->error_class == ErrorClass::kActionTimeout);
+    CHECK_THAT(record->error->message,
+               Catch::Contains("the flow's " + std::to_string(expected) + " ms budget"));
+  }
+}
+
 // A step that waits in a queue (as a script waits for a free Node worker) until the test starts it.
 class QueuedStep : public Step {
  public:
