@@ -99,7 +99,7 @@ int TenantShowCommand(const TenantArgs& args, std::ostream& out, std::ostream& e
     return kExitUsage;
   }
   // What `run` would say: the export is ready to run when this succeeds.
-  auto flow = adapters::ExportFlowSpec(args.export_path, args.sources);
+  auto flow = adapters::ExportFlowSpec(t, args.sources);
 
   json doc = {{"export", t.source}, {"format", t.format}, {"root", t.root}};
   doc["pipeline"] = json::array();

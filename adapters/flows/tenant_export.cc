@@ -828,7 +828,11 @@ std::string NpmInstallCommand(const std::string& root, const std::vector<ExportD
 Result<FlowSpec> ExportFlowSpec(const std::string& path, const SourceOptions& options) {
   auto tenant = ReadTenantExport(path, options);
   if (!tenant.ok()) return tenant.status();
-  const TenantExport& t = tenant.value();
+  return ExportFlowSpec(tenant.value(), options);
+}
+
+Result<FlowSpec> ExportFlowSpec(const TenantExport& t, const SourceOptions& options) {
+  const std::string& path = t.source;
   if (t.pipeline.empty()) {
     return Status::InvalidArgument(fmt::format(
         "{}: nothing runs at {}: no enabled {} Hook and no Action bound to the trigger (prereg "

@@ -97,6 +97,8 @@ Result<std::vector<std::map<std::string, std::string>>> ResolveExportSecrets(
 // listing every marker without a mapping (marker and file), every missing secret (unless
 // allow_missing_secrets) and every dependency not installed (with the npm command).
 Result<FlowSpec> ExportFlowSpec(const std::string& path, const SourceOptions& options);
+// The same for an export already read (its files are not read again).
+Result<FlowSpec> ExportFlowSpec(const TenantExport& tenant, const SourceOptions& options);
 
 // The file name deploy-cli gives a resource (sanitize-filename, replacement '-'): spaces stay.
 std::string ExportFileName(const std::string& name);
