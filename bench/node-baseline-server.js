@@ -9,9 +9,8 @@ const path = require('path');
 const port = Number(process.argv[2]);
 const processes = Number(process.argv[3] || 2);
 
-if (cluster.isPrimary) {
-  for (let i = 0; i < processes; i++) cluster.fork();
-} else {
+// The flow, in-process: node-isolated-server.js runs this same function in its children.
+function loadFlow() {
   class PreUserRegistrationError extends Error {
     constructor(message, friendlyMessage) {
       super(message);
@@ -49,6 +48,15 @@ if (cluster.isPrimary) {
     }
     return denial ? {outcome: 'deny', denial} : {outcome: 'allow', user: {app_metadata: app, user_metadata: user}};
   }
+  return decide;
+}
+
+if (require.main !== module) {
+  exports.decide = loadFlow();
+} else if (cluster.isPrimary) {
+  for (let i = 0; i < processes; i++) cluster.fork();
+} else {
+  const decide = loadFlow();
 
   http.createServer((req, res) => {
     let body = '';
