@@ -36,6 +36,12 @@ void AddPoolOptions(CLI::App* cmd, prereg::adapters::PoolOptions* pool) {
                   "Memory limit per worker in MiB: past it (resident memory, checked every 50 ms) "
                   "the worker is killed and its step fails with \"ran out of memory\"; 0: none")
       ->capture_default_str();
+  cmd->add_option("--worker-concurrency", pool->concurrency,
+                  "Executions one worker runs at once (module state shared, as in Auth0; event "
+                  "and api per execution). A worker killed for one execution's overrun, exit or "
+                  "memory ends the others on it too, with a message naming the cause")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   cmd->add_option("--worker-spin-us", pool->spin_us,
                   "How long an idle worker polls for its next request before sleeping, in us "
                   "(trades CPU for latency)")

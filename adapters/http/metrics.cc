@@ -36,6 +36,11 @@ ServiceMetrics::ServiceMetrics()
                     .Name("prereg_worker_restarts_total")
                     .Help("Node workers replaced after being killed or dying")
                     .Register(*registry_)),
+      collateral_(prometheus::BuildCounter()
+                      .Name("prereg_worker_collateral_failures_total")
+                      .Help("Executions that failed because another execution on their worker "
+                            "overran, exited or ran out of memory (--worker-concurrency > 1)")
+                      .Register(*registry_)),
       shadow_(prometheus::BuildCounter()
                   .Name("prereg_shadow_executions_total")
                   .Help("Shadow flow executions by result: equal, divergent, skipped (over the limit)")
@@ -112,14 +117,14 @@ void ServiceMetrics::RecordFrontDoor(const std::string& frontdoor, const char* r
   frontdoor_.Add({{"frontdoor", frontdoor}, {"result", result}}).Increment();
 }
 
-std::string ServiceMetrics::Render(int ready_workers, int worker_restarts, size_t queue_depth,
-                                   size_t in_flight, size_t connections) {
+std::string ServiceMetrics::Render(const PoolCounts& pool, size_t in_flight, size_t connections) {
   connections_.Add({}).Set(static_cast<double>(connections));
-  auto& restarts = restarts_.Add({});
-  restarts.Increment(worker_restarts - restarts_seen_);
-  restarts_seen_ = worker_restarts;
-  workers_ready_.Add({}).Set(ready_workers);
-  queue_depth_.Add({}).Set(static_cast<double>(queue_depth));
+  restarts_.Add({}).Increment(pool.restarts - restarts_seen_);
+  restarts_seen_ = pool.restarts;
+  collateral_.Add({}).Increment(static_cast<double>(pool.collateral - collateral_seen_));
+  collateral_seen_ = pool.collateral;
+  workers_ready_.Add({}).Set(pool.ready_workers);
+  queue_depth_.Add({}).Set(static_cast<double>(pool.queue_depth));
   in_flight_.Add({}).Set(static_cast<double>(in_flight));
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }

@@ -32,9 +32,15 @@ class ServiceMetrics {
   void RecordShadow(const char* result);
   // A front door's answer: result is allow, deny, error, unanswered (no decision in its budget).
   void RecordFrontDoor(const std::string& frontdoor, const char* result);
+  // What the worker pool counts, read when /metrics is rendered.
+  struct PoolCounts {
+    int ready_workers = 0;
+    int restarts = 0;          // over the pool's life
+    uint64_t collateral = 0;   // over the pool's life
+    size_t queue_depth = 0;
+  };
   // The text exposition, with the gauges read now.
-  std::string Render(int ready_workers, int worker_restarts, size_t queue_depth, size_t in_flight,
-                     size_t connections);
+  std::string Render(const PoolCounts& pool, size_t in_flight, size_t connections);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -43,6 +49,7 @@ class ServiceMetrics {
   prometheus::Family<prometheus::Counter>& timeouts_;
   prometheus::Family<prometheus::Counter>& reloads_;
   prometheus::Family<prometheus::Counter>& restarts_;
+  prometheus::Family<prometheus::Counter>& collateral_;
   prometheus::Family<prometheus::Counter>& shadow_;
   prometheus::Family<prometheus::Counter>& frontdoor_;
   prometheus::Family<prometheus::Counter>& connections_rejected_;
@@ -54,6 +61,7 @@ class ServiceMetrics {
   prometheus::Family<prometheus::Gauge>& queue_depth_;
   prometheus::Family<prometheus::Gauge>& in_flight_;
   double restarts_seen_ = 0;
+  uint64_t collateral_seen_ = 0;
 };
 
 }  // namespace prereg::http

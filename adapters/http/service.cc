@@ -4,6 +4,7 @@
 
 #include "prereg/adapters/service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -464,10 +465,14 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
   ctx.ready = runtime_.pool().ready();
   ctx.accepting = accepting_;
   ctx.in_flight = in_flight_;
-  ctx.capacity = static_cast<size_t>(options_.pool.workers) + options_.queue;
+  ctx.capacity = static_cast<size_t>(options_.pool.workers) *
+                     static_cast<size_t>(std::max(1, options_.pool.concurrency)) +
+                 options_.queue;
   ctx.render_metrics = [this] {
-    return metrics_.Render(runtime_.pool().ready_workers(), runtime_.pool().restarts(),
-                           runtime_.pool().queue_depth(), in_flight_, sessions_.size());
+    const auto& pool = runtime_.pool();
+    return metrics_.Render({pool.ready_workers(), pool.restarts(), pool.collateral_failures(),
+                            pool.queue_depth()},
+                           in_flight_, sessions_.size());
   };
   auto routed = http::HandleRequest(*req, ctx);
   if (auto* res = std::get_if<Response>(&routed)) return with_id(std::move(*res));

@@ -172,6 +172,7 @@ size_t NodePool::queue_depth() const {
 }
 
 int NodePool::restarts() const { return shared_->restarts; }
+uint64_t NodePool::collateral_failures() const { return shared_->collateral; }
 
 const PoolOptions& NodePool::options() const { return shared_->options; }
 

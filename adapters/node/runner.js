@@ -6,14 +6,18 @@
 //   fd 0 (stdin)  engine -> worker   {t:'load', id, script, gen, source}   (the first request)
 //                                    {t:'exec', id, script, kind:'action', event}
 //                                    {t:'exec', id, script, kind:'hook', user, context}
+//                                    {t:'cancel', id}   (the engine gave up on execution `id`)
 //   fd 3          worker -> engine   {t:'ready', pid, node}
 //                                    {t:'loaded', id, kind} | {t:'loaded', id, error}
 //                                    {t:'sync', id, calls, call}     (then blocks on fd 4)
 //                                    {t:'done', id, calls, end:{kind:'returned'|'threw', message},
-//                                     overflow?: true, lingering?: <timers it left set>}
+//                                     overflow?: true, lingering?: <timers left set>,
+//                                     untracked?: true}
+//                                    {t:'cancelled', id}
+//                                    {t:'hb'}  (every --heartbeat-ms while executions run)
 //                                    {t:'late', id, what:'log'|'uncaught exception'|
 //                                     'unhandled promise rejection', text}
-//                                    {t:'exit', code}
+//                                    {t:'exit', code, id}
 //   fd 4          engine -> worker   {r: <result of the synchronous call>}
 // `calls` is the ordered list of what the script did since the last report:
 //   {m:'access.deny'|'user.setAppMetadata'|..., a:[arg, ...]}, {m:'log', line},
@@ -24,12 +28,18 @@
 // Every string sent is well-formed Unicode (a lone surrogate in a log line becomes U+FFFD), so
 // every line parses. `overflow` says the execution recorded more than --max-report-bytes of calls
 // and log lines; the calls past that were dropped, and the engine fails the step.
-// Each execution runs in an AsyncLocalStorage context, so that what its callbacks do later is
-// told apart from the execution running then: a log line, throw or rejection from an execution
-// that has ended (or from code outside any execution, such as a timer set at load) is reported as
-// `late` with that execution's id (0 when none), never charged to another. `lingering` counts the
-// timers set when an execution ended beyond those set when it started: the engine recycles such a
-// worker (a timer the script unref()s does not count).
+// A worker runs several executions at once when the engine sends them (its --worker-concurrency):
+// module state is shared, `event` and `api` are each execution's own. Each execution runs in an
+// AsyncLocalStorage context, so that what its callbacks do is told apart from the other executions
+// running then: a log line, throw or rejection from an execution that has ended (or from code
+// outside any execution, such as a timer set at load) is reported as `late` with that execution's
+// id (0 when none), never charged to another. `lingering` counts the timers set when the worker
+// went idle beyond those set when it became busy, on the done message that made it idle: the
+// engine recycles such a worker (a timer the script unref()s does not count). `untracked` says the
+// script broke async context tracking in its worker (see contextsUsable): the engine replaces it.
+// Replies are batched (several per write under load; see flushOutbox), and written at once when
+// the worker goes idle or blocks on a synchronous call; `exit` names the execution whose code
+// ended the process (0: none).
 //
 // The script cannot tamper with what is recorded (SPEC §8): everything the runner uses to read
 // requests, record calls, encode replies and write them is captured below, before the script
@@ -65,6 +75,7 @@ const RegExpExec = uncurry(RegExp.prototype.exec);
 const MapCtor = Map;
 const MapGet = uncurry(Map.prototype.get);
 const MapSet = uncurry(Map.prototype.set);
+const MapDelete = uncurry(Map.prototype.delete);
 const Uint8ArrayCtor = Uint8Array;
 const ArrayBufferCtor = ArrayBuffer;
 const TextDecoderCtor = TextDecoder;
@@ -72,6 +83,8 @@ const TextDecoderDecode = uncurry(TextDecoder.prototype.decode);
 const BufferByteLength = Buffer.byteLength;
 const BufferFrom = Buffer.from;
 const SetImmediate = setImmediate;
+const QueueMicrotask = queueMicrotask;
+const SetInterval = setInterval;
 const HrtimeBigint = process.hrtime.bigint;
 const ProcessOn = uncurry(process.on);
 const ProcessArgv = process.argv;
@@ -165,9 +178,27 @@ function writeAll(fd, text) {
 // A string as JSON. The original JSON.stringify runs no script code for a primitive string.
 const quote = (s) => JSONStringify(s);
 
+// Messages not written yet. They go out together from a microtask queued by the first: executions
+// started by the same request chunk finish at the same depth of the microtask queue, so their
+// replies share one write. (Not setImmediate: with async hooks on, Node runs immediates through
+// Function.prototype.apply, which a script may replace.)
+let outbox = '';
+let flushScheduled = false;
+function flushOutbox() {
+  flushScheduled = false;
+  if (outbox === '') return;
+  const text = outbox;
+  outbox = '';
+  writeAll(REPLY_FD, text);
+}
+
 // Sends one message: `fields` is JSON text of its members ("\"t\":\"done\",...").
 function send(fields) {
-  writeAll(REPLY_FD, `{${fields}}\n`);
+  outbox += `{${fields}}\n`;
+  if (!flushScheduled) {
+    flushScheduled = true;
+    QueueMicrotask(flushOutbox);
+  }
 }
 
 const syncBuffer = new ArrayBufferCtor(64 * 1024);
@@ -670,10 +701,14 @@ function load(script, gen, source) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Executions. One at a time per worker; `current` is the one running. `executions` holds, in each
-// callback, the execution whose code scheduled it.
+// Executions. `running` holds those in flight by id; `current` is the one started last (what code
+// is attributed to when contexts are not tracked). `executions` holds, in each callback, the
+// execution whose code scheduled it.
 
 let current = null;
+const running = new MapCtor();
+let inflight = 0;
+let timersAtBusy = 0;  // timers set when the worker last went from idle to busy
 const executions = new AsyncLocalStorage();
 // Its first run() sets Node's hooks up, with arrays a script could break (a setter on
 // Array.prototype[0]): done now, before any script loads.
@@ -771,15 +806,45 @@ function encodeArgs(args) {
   return [text, bytes];
 }
 
+function begin(ex) {
+  if (inflight === 0) timersAtBusy = lingeringTimers();
+  inflight++;
+  MapSet(running, ex.id, ex);
+  current = ex;
+}
+
+// `ex` is over: it reports nothing more, and what its callbacks do later is late.
+function end(ex) {
+  ex.done = true;
+  MapDelete(running, ex.id);
+  inflight--;
+  if (current === ex) current = null;
+}
+
 function finish(ex, kind, message) {
   if (ex.done) return;
-  ex.done = true;
-  if (current === ex) current = null;
-  const end = message === undefined ? `{"kind":"${kind}"}`
-                                    : `{"kind":"${kind}","message":${quote(message)}}`;
-  const timers = lingeringTimers() - ex.timersAtStart;
-  report(ex, `"t":"done","end":${end}${timers > 0 ? `,"lingering":${timers}` : ''}`);
-  spinForRequest();
+  end(ex);
+  const result = message === undefined ? `{"kind":"${kind}"}`
+                                       : `{"kind":"${kind}","message":${quote(message)}}`;
+  let extra = '';
+  if (inflight === 0) {
+    const timers = lingeringTimers() - timersAtBusy;
+    if (timers > 0) extra += `,"lingering":${timers}`;
+  }
+  if (!contextsTracked) extra += ',"untracked":true';
+  report(ex, `"t":"done","end":${result}${extra}`);
+  if (inflight === 0) {
+    flushOutbox();
+    spinForRequest();
+  }
+}
+
+// The engine gave up on execution `id` (its budget ran out): it ends here too. The answer shows
+// the engine that this worker's event loop still runs.
+function cancel(id) {
+  const ex = MapGet(running, id);
+  if (ex !== undefined) end(ex);
+  send(`"t":"cancelled","id":${id}`);
 }
 
 function apiCall(ex, method, args) {
@@ -791,6 +856,7 @@ function apiCall(ex, method, args) {
 function syncCall(ex, method, args) {
   if (ex.done) return undefined;
   report(ex, `"t":"sync","call":{"m":"${method}","a":[${encodeArgs(args)[0]}]}`);
+  flushOutbox();
   const answer = readSyncLine();
   const r = own(answer, 'r');
   return r === null ? undefined : r;
@@ -878,14 +944,13 @@ function execute(msg) {
   const script = own(msg, 'script');
   const kind = own(msg, 'kind');
   const ex = {__proto__: null, id: NumberCtor(own(msg, 'id')), script, calls: [], logBytes: 0,
-              reportBytes: 0, overflow: false, done: false, called: false,
-              timersAtStart: lingeringTimers()};
+              reportBytes: 0, overflow: false, done: false, called: false};
+  begin(ex);
   const entry = load(script, own(msg, 'gen'), undefined);
   if (entry.error) return finish(ex, 'threw', entry.error);
   if (entry.kind !== kind) {
     return finish(ex, 'threw', `${script} is a ${entry.kind}, not a ${kind}`);
   }
-  current = ex;
   if (entry.kind === 'action') return runAs(ex, runAction, entry.fn, own(msg, 'event'));
   return runAs(ex, runHook, entry.fn, own(msg, 'user'), own(msg, 'context'));
 }
@@ -908,9 +973,22 @@ ProcessOn(process, 'unhandledRejection',
 ProcessOn(process, 'uncaughtException', pinned((e) => escaped('uncaught exception', e)));
 ProcessOn(process, 'exit', pinned((code) => {
   try {
-    send(`"t":"exit","code":${NumberCtor(code) | 0}`);
+    const ex = owner();
+    outbox += `{"t":"exit","code":${NumberCtor(code) | 0},"id":${ex ? ex.id : 0}}\n`;
+    flushOutbox();
   } catch (e) { /* the engine is gone */ }
 }));
+
+// With several executions per worker, the engine must tell a slow execution from a blocked event
+// loop: while executions run, the worker says it is alive every --heartbeat-ms. The timer is
+// unref'd (it keeps nothing alive, and is not counted as work an execution left behind).
+const HEARTBEAT_MS = numberArg('heartbeat-ms', 0);
+if (HEARTBEAT_MS > 0) {
+  const heartbeat = SetInterval(pinned(() => {
+    if (inflight > 0) send('"t":"hb"');
+  }), HEARTBEAT_MS);
+  heartbeat.unref();
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -930,6 +1008,8 @@ function handle(line) {
                      : `"t":"loaded","id":${id},"kind":"${entry.kind}"`);
   } else if (type === 'exec') {
     execute(msg);
+  } else if (type === 'cancel') {
+    cancel(NumberCtor(own(msg, 'id')));
   }
 }
 
@@ -950,7 +1030,7 @@ function feed(bytes) {
 const spinBuffer = new ArrayBufferCtor(64 * 1024);
 const spinBytes = new Uint8ArrayCtor(spinBuffer);
 function spinForRequest() {
-  if (SPIN_US <= 0 || current !== null) return;
+  if (SPIN_US <= 0 || inflight !== 0) return;
   // A read that finds nothing throws EAGAIN, and capturing the error's stack is most of what each
   // try costs (9 against 6 µs): nothing reads it, so none is captured while spinning.
   const limit = ReflectGetOwnPropertyDescriptor(ErrorCtor, 'stackTraceLimit');
@@ -982,3 +1062,4 @@ const stdinHandle = process.stdin._handle;
 if (stdinHandle && typeof stdinHandle.onread === 'function') pinned(stdinHandle.onread);
 
 send(`"t":"ready","pid":${process.pid},"node":${quote(process.version)}`);
+flushOutbox();

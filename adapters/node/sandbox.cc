@@ -222,6 +222,9 @@ SpawnPlan PlanWorker(const SandboxSetup& setup, const PoolOptions& options,
   a.push_back(fmt::format("--max-value-bytes={}", options.max_value_bytes));
   a.push_back(fmt::format("--max-depth={}", JsonLimits{}.max_depth));
   a.push_back(fmt::format("--max-report-bytes={}", options.max_reply_bytes / 2));
+  // With several executions per worker, a busy worker says it is alive, so that a blocked event
+  // loop is seen at an execution's deadline (WorkerGroup::Abort).
+  if (options.concurrency > 1) a.push_back(fmt::format("--heartbeat-ms={}", kHeartbeatMs));
   if (options.sandbox) {
     a.push_back("--sandbox");
     a.push_back(fmt::format("--connect-timeout-ms={}", options.connect_timeout_ms));

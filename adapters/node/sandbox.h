@@ -29,6 +29,10 @@
 
 namespace prereg::adapters {
 
+// With PoolOptions::concurrency > 1, a worker running executions reports that its event loop runs
+// this often (a "hb" message).
+constexpr int kHeartbeatMs = 50;
+
 // What a pool's workers have in common, decided once when the pool starts.
 struct SandboxSetup {
   std::string node;                    // absolute path of node

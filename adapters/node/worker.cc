@@ -9,9 +9,11 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
@@ -136,9 +138,38 @@ void NodeWorker::Begin(MessageFn on_message, ExitFn on_exit, ExitFn on_violation
   ReadOutput();
 }
 
-void NodeWorker::Send(std::string line) {
-  writes_.push_back(std::move(line));
-  if (writes_.size() == 1) WriteNext();
+void NodeWorker::Send(std::string_view line) {
+  outbox_.append(line);
+  if (flush_posted_ || !writing_.empty()) return;
+  flush_posted_ = true;
+  asio::post(io_, [self = shared_from_this()] {
+    self->flush_posted_ = false;
+    self->Flush();
+  });
+}
+
+bool NodeWorker::Runs(uint64_t job) const {
+  return std::find(jobs.begin(), jobs.end(), job) != jobs.end();
+}
+
+void NodeWorker::Drop(uint64_t job) {
+  auto it = std::find(jobs.begin(), jobs.end(), job);
+  if (it != jobs.end()) jobs.erase(it);
+  if (sync_job == job) sync_job = 0;
+}
+
+uint64_t NodeWorker::FirstSentAfter(std::chrono::steady_clock::time_point t) const {
+  for (const auto& o : recent_origins) {
+    if (o.sent > t && Runs(o.job)) return o.job;
+  }
+  return 0;
+}
+
+std::string NodeWorker::OriginOf(uint64_t job) const {
+  for (const auto& o : recent_origins) {
+    if (o.job == job) return o.origin;
+  }
+  return "";
 }
 
 void NodeWorker::Answer(const std::string& line) {
@@ -181,16 +212,18 @@ void NodeWorker::Kill() {
   }
 }
 
-void NodeWorker::WriteNext() {
+void NodeWorker::Flush() {
+  if (outbox_.empty() || !writing_.empty()) return;
+  writing_.swap(outbox_);
   auto self = shared_from_this();
-  asio::async_write(stdin_, asio::buffer(writes_.front()),
+  asio::async_write(stdin_, asio::buffer(writing_),
                     [self](const boost::system::error_code& ec, size_t) {
+                      self->writing_.clear();
                       if (ec) {
-                        self->writes_.clear();  // the worker is gone; its exit is reported
+                        self->outbox_.clear();  // the worker is gone; its exit is reported
                         return;
                       }
-                      self->writes_.pop_front();
-                      if (!self->writes_.empty()) self->WriteNext();
+                      self->Flush();
                     });
 }
 
@@ -213,6 +246,7 @@ void NodeWorker::ReadReply() {
           self->reply_buf_.consume(n);
           return self->ReadReply();
         }
+        self->last_heard = std::chrono::steady_clock::now();
         const auto* data = static_cast<const char*>(self->reply_buf_.data().data());
         auto msg = ParseWorkerMessage(std::string_view(data, n - 1));  // without the newline
         self->reply_buf_.consume(n);
@@ -225,6 +259,7 @@ void NodeWorker::ReadReply() {
         if (msg.value().type == "exit") {
           const auto& code = MemberOf(msg.value().body, "code");
           self->reported_code_ = code.is_number_integer() ? code.get<int>() : 0;
+          if (msg.value().id != 0 && self->Runs(msg.value().id)) self->culprit = msg.value().id;
         }
         if (self->on_message_) self->on_message_(self, msg.value());
         if (!self->reaped_ && !self->violated_) self->ReadReply();

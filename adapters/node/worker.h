@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -41,8 +42,8 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
   using ExitFn = std::function<void(const std::shared_ptr<NodeWorker>&, const std::string&)>;
 
   NodeWorker(asio::io_context& io, size_t max_reply_bytes)
-      : stdin_(io), replies_(io), output_(io), reap_timer_(io), reply_buf_(max_reply_bytes + 1),
-        max_reply_bytes_(max_reply_bytes) {}
+      : cancel_timer(io), io_(io), stdin_(io), replies_(io), output_(io), reap_timer_(io),
+        reply_buf_(max_reply_bytes + 1), max_reply_bytes_(max_reply_bytes) {}
   ~NodeWorker() {
     if (sync_fd_ >= 0) ::close(sync_fd_);
   }
@@ -53,7 +54,9 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
   // `on_violation` hears a protocol violation once, after the worker was killed.
   void Begin(MessageFn on_message, ExitFn on_exit, ExitFn on_violation, int memory_mb);
 
-  void Send(std::string line);
+  // Queues `line` for the worker's stdin. Lines sent while the event loop runs one handler go
+  // out in one write, and lines sent while a write is under way go out in the next.
+  void Send(std::string_view line);
 
   // Answers a synchronous request; the worker is blocked reading fd 4. A worker that has not
   // left room for the answer is not waiting for one: a protocol violation.
@@ -68,7 +71,24 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
   pid_t pid() const { return pid_; }
   bool ready = false;  // it has loaded its script
   bool killed() const { return killed_; }
-  uint64_t job = 0;  // the job running, 0 when idle
+  // When it last wrote a message: while it runs jobs with concurrency > 1, at least every
+  // kHeartbeatMs unless its event loop is blocked.
+  std::chrono::steady_clock::time_point last_heard = std::chrono::steady_clock::now();
+  // The jobs running on it (at most PoolOptions::concurrency), oldest first.
+  std::vector<uint64_t> jobs;
+  bool Runs(uint64_t job) const;
+  void Drop(uint64_t job);
+  // The job blocked on a synchronous call (api.cache) waiting for its answer; 0 when none.
+  uint64_t sync_job = 0;
+  // It takes no new jobs: it is replaced, and killed once its last job ends.
+  bool retiring = false;
+  // Armed when a job on it was cancelled while others ran: the runner must confirm in time, or
+  // its event loop is blocked and it is killed (see WorkerGroup::Abort).
+  asio::steady_timer cancel_timer;
+  // Why it was killed on purpose: the job whose overrun or exit it was, for the messages of the
+  // other jobs running on it (0: not one job's doing).
+  uint64_t culprit = 0;
+  std::string culprit_reason;  // what it did; empty: the worker's exit says
   // Kept by its group: executions it finished, when it started, whether it must be replaced once
   // idle (it left work running), and the origins of its last jobs, for late reports.
   int executions = 0;
@@ -78,11 +98,16 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
     uint64_t job;
     std::string origin;
     std::shared_ptr<const SecretMask> mask;
+    std::chrono::steady_clock::time_point sent;  // when the job was written to the worker
   };
   std::deque<Origin> recent_origins;
+  // The origin recorded for `job`, or "" when it is no longer among the recent ones.
+  std::string OriginOf(uint64_t job) const;
+  // The first job it runs that was written to it after `t`, or 0.
+  uint64_t FirstSentAfter(std::chrono::steady_clock::time_point t) const;
 
  private:
-  void WriteNext();
+  void Flush();
 
   void ReadReply();
   void Violation(const std::string& why);
@@ -92,6 +117,7 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
   // The reply channel closed: the process is ending. Collect its status without blocking.
   void Reap(int attempt);
 
+  asio::io_context& io_;
   asio::posix::stream_descriptor stdin_;
   asio::posix::stream_descriptor replies_;
   asio::posix::stream_descriptor output_;
@@ -103,7 +129,9 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
   bool over_memory_ = false;
   int reported_code_ = -1;
   int memory_mb_ = 0;
-  std::deque<std::string> writes_;
+  std::string outbox_;   // lines not written yet
+  std::string writing_;  // the lines being written
+  bool flush_posted_ = false;
   asio::streambuf reply_buf_;
   const size_t max_reply_bytes_;
   bool violated_ = false;

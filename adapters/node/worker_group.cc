@@ -32,6 +32,11 @@ constexpr auto kMinTimeToStart = std::chrono::milliseconds(10);
 constexpr size_t kRecentOrigins = 8;
 // How often workers' resident memory is compared with the limit (PoolOptions::memory_mb).
 constexpr auto kMemoryCheck = std::chrono::milliseconds(50);
+// A worker told to drop a job while it runs others must confirm within this: if it does not, a
+// script is blocking its event loop, and it is killed.
+constexpr auto kCancelGrace = std::chrono::milliseconds(100);
+// A busy worker not heard from for this long (three heartbeats) has a blocked event loop.
+constexpr auto kBlockedAfter = std::chrono::milliseconds(3 * kHeartbeatMs);
 
 }  // namespace
 
@@ -81,7 +86,7 @@ void WorkerGroup::CheckMemory() {
   if (shut_down_) return;
   const size_t limit = static_cast<size_t>(shared_->options.memory_mb) * 1024 * 1024;
   std::vector<std::shared_ptr<Worker>> over;
-  for (const auto* list : {&workers_, &spares_}) {
+  for (const auto* list : {&workers_, &spares_, &retiring_}) {
     for (const auto& w : *list) {
       if (!w->killed() && w->ResidentBytes() > limit) over.push_back(w);
     }
@@ -140,31 +145,41 @@ uint64_t WorkerGroup::Submit(std::string request, JobCallbacks callbacks,
 }
 
 void WorkerGroup::Dispatch() {
+  // Fills the first worker before the next: jobs that arrive together go out in one write and
+  // come back in one, and each process woken does as much as it can per wake-up.
   const auto start_limit = Clock::now() + kMinTimeToStart;
-  for (auto& worker : workers_) {
-    if (queue_.empty()) return;
-    if (worker->job != 0 || !worker->ready) continue;
-    auto next = std::find_if(queue_.begin(), queue_.end(), [start_limit](const Job& j) {
-      return !j.start_by || *j.start_by > start_limit;
-    });
-    if (next == queue_.end()) return;
-    Job job = std::move(*next);
-    queue_.erase(next);
-    worker->job = job.id;
-    // {"id":N, ...the request's members...}
-    std::string line = fmt::format("{{\"id\":{}", job.id);
-    if (job.request.size() > 2) line += ',';
-    line.append(job.request, 1);
-    line += '\n';
-    worker->Send(std::move(line));
-    running_.emplace(job.id, worker);
-    worker->recent_origins.push_back(
-        {job.id, std::move(job.callbacks.origin), std::move(job.callbacks.mask)});
-    if (worker->recent_origins.size() > kRecentOrigins) worker->recent_origins.pop_front();
-    auto on_start = std::move(job.callbacks.on_start);
-    jobs_.emplace(job.id, std::move(job.callbacks));
-    if (on_start) on_start();
+  const size_t concurrency = static_cast<size_t>(std::max(1, shared_->options.concurrency));
+  for (const auto& worker : workers_) {
+    if (!worker->ready || worker->retiring) continue;
+    while (worker->jobs.size() < concurrency) {
+      if (queue_.empty() || !StartNext(worker, start_limit)) return;
+    }
   }
+}
+
+bool WorkerGroup::StartNext(const std::shared_ptr<Worker>& worker, Clock::time_point start_limit) {
+  auto next = std::find_if(queue_.begin(), queue_.end(), [start_limit](const Job& j) {
+    return !j.start_by || *j.start_by > start_limit;
+  });
+  if (next == queue_.end()) return false;
+  Job job = std::move(*next);
+  queue_.erase(next);
+  worker->jobs.push_back(job.id);
+  // {"id":N, ...the request's members...}
+  std::string line = fmt::format("{{\"id\":{}", job.id);
+  if (job.request.size() > 2) line += ',';
+  line.append(job.request, 1);
+  line += '\n';
+  worker->Send(line);
+  running_.emplace(job.id, worker);
+  worker->recent_origins.push_back(
+      {job.id, std::move(job.callbacks.origin), std::move(job.callbacks.mask), Clock::now()});
+  const size_t keep = std::max<size_t>(kRecentOrigins, 2 * worker->jobs.size());
+  while (worker->recent_origins.size() > keep) worker->recent_origins.pop_front();
+  auto on_start = std::move(job.callbacks.on_start);
+  jobs_.emplace(job.id, std::move(job.callbacks));
+  if (on_start) on_start();
+  return true;
 }
 
 void WorkerGroup::Abort(uint64_t job) {
@@ -179,24 +194,77 @@ void WorkerGroup::Abort(uint64_t job) {
   auto worker = it->second;
   running_.erase(it);
   jobs_.erase(job);
-  worker->job = 0;
-  worker->Kill();
-  Replace(worker);
+  const bool was_syncing = worker->sync_job == job;
+  const uint64_t first_since_heard = worker->FirstSentAfter(worker->last_heard);
+  worker->Drop(job);
+  if (worker->jobs.empty()) {  // nothing else runs on it: killed at once
+    worker->Kill();
+    Replace(worker);
+    return;
+  }
+  // Others run on it: it is told to drop the job and replaced, and finishes the others unless its
+  // event loop is blocked — then it does not answer in time, and it is killed.
+  if (worker->culprit != 0) {  // already waiting for an answer about another job
+    worker->Send(fmt::format("{{\"t\":\"cancel\",\"id\":{}}}\n", job));
+    return;
+  }
+  worker->culprit = job;
+  if (!was_syncing && worker->sync_job == 0 && Clock::now() - worker->last_heard > kBlockedAfter) {
+    // No heartbeat: a script blocks its event loop. The worker reads its requests in order and
+    // ran none after the one that blocked it, so that one is the first written to it after it
+    // was last heard from; when none was, the code of a job already running blocked it, and the
+    // job whose budget ran out is named.
+    const uint64_t blocker = first_since_heard;
+    const auto silent =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - worker->last_heard);
+    if (blocker != 0) worker->culprit = blocker;
+    worker->culprit_reason = fmt::format(
+        "it blocked the worker's event loop (no heartbeat for {} ms){}", silent.count(),
+        worker->culprit == job ? " past its time budget" : "");
+    Retire(worker);
+    worker->Kill();
+    return;
+  }
+  if (was_syncing) worker->Answer("{\"r\":null}\n");  // a job waiting on api.cache is not blocked
+  worker->Send(fmt::format("{{\"t\":\"cancel\",\"id\":{}}}\n", job));
+  Retire(worker);
+  worker->culprit_reason = fmt::format(
+      "it ran past its time budget and its worker's event loop did not answer within {} ms",
+      kCancelGrace.count());
+  worker->cancel_timer.expires_after(kCancelGrace);
+  std::weak_ptr<Worker> weak = worker;
+  worker->cancel_timer.async_wait([weak](const boost::system::error_code& ec) {
+    auto w = weak.lock();
+    if (ec || !w || w->killed()) return;
+    w->Kill();  // its exit fails the jobs still on it, naming the culprit
+  });
 }
 
 void WorkerGroup::OnMessage(const std::shared_ptr<Worker>& worker, const WorkerMessage& msg) {
   if (msg.type == "loaded" && msg.id == 0) return OnLoaded(worker, msg);
   if (msg.type == "late") return OnLate(worker, msg);
-  if (worker->job == 0 || msg.id != worker->job) return;
-  auto callbacks = jobs_.find(worker->job);
+  if (msg.type == "cancelled") {
+    // Its event loop runs: the other jobs on it may finish.
+    if (msg.id == worker->culprit) {
+      worker->culprit = 0;
+      worker->culprit_reason.clear();
+      worker->cancel_timer.cancel();
+    }
+    if (worker->jobs.empty() && !worker->killed()) worker->Kill();
+    return;
+  }
+  if (msg.id == 0 || !worker->Runs(msg.id)) return;
+  auto callbacks = jobs_.find(msg.id);
   if (callbacks == jobs_.end()) return;
   if (msg.type == "sync") {
     // The worker blocks until answered; the answer may come later (a cache store on a network),
     // and is dropped if the job has ended or the worker has gone by then.
+    worker->sync_job = msg.id;
     std::weak_ptr<Worker> weak = worker;
     JobCallbacks::Answer answer = [weak, job = msg.id](nlohmann::json result) {
       auto w = weak.lock();
-      if (!w || w->job != job || w->killed()) return;
+      if (!w || w->sync_job != job || w->killed()) return;
+      w->sync_job = 0;
       w->Answer(DumpJson(nlohmann::json{{"r", std::move(result)}}) + "\n");
     };
     if (!callbacks->second.on_sync) return answer(nullptr);
@@ -205,11 +273,15 @@ void WorkerGroup::OnMessage(const std::shared_ptr<Worker>& worker, const WorkerM
   if (msg.type == "done") {
     auto on_done = std::move(callbacks->second.on_done);
     jobs_.erase(callbacks);
-    running_.erase(worker->job);
-    worker->job = 0;
+    running_.erase(msg.id);
+    worker->Drop(msg.id);
     ++worker->executions;
-    // A recycled worker's replacement takes the queue; otherwise it takes the next job itself.
-    if (!RecycleIfDue(worker, msg)) Dispatch();
+    if (worker->retiring) {
+      if (worker->jobs.empty() && worker->culprit == 0) worker->Kill();
+    } else {
+      RecycleIfDue(worker, msg);
+    }
+    Dispatch();
     if (on_done) on_done(msg.body);
   }
 }
@@ -232,7 +304,7 @@ void WorkerGroup::OnLate(const std::shared_ptr<Worker>& worker, const WorkerMess
   // what a step left behind makes a worker worth replacing.
   if (worker->killed() || msg.id == 0) return;
   worker->recycle = true;
-  if (worker->job == 0 && worker->ready) {
+  if (worker->jobs.empty() && worker->ready && !worker->retiring) {
     worker->Kill();
     Replace(worker);
   }
@@ -245,6 +317,10 @@ bool WorkerGroup::RecycleIfDue(const std::shared_ptr<Worker>& worker, const Work
   if (lingering.is_number_unsigned() && lingering.get<uint64_t>() > 0) {
     why = fmt::format("its step left {} timer(s) running", lingering.get<uint64_t>());
     Late(worker, done.id, "recycled", why + "; the worker was replaced");
+  } else if (MemberOf(done.body, "untracked").is_boolean()) {
+    // The script broke async context tracking: its worker could no longer tell executions apart.
+    why = "its script broke async context tracking";
+    Late(worker, done.id, "recycled", why + "; the worker was replaced");
   } else if (worker->recycle) {
     why = "it did work after its step ended";
   } else if (o.recycle_after_executions > 0 && worker->executions >= o.recycle_after_executions) {
@@ -254,9 +330,19 @@ bool WorkerGroup::RecycleIfDue(const std::shared_ptr<Worker>& worker, const Work
     why = "recycle_after_minutes";
   }
   if (why.empty() || worker->killed()) return false;
-  worker->Kill();
-  Replace(worker);
+  Retire(worker);
   return true;
+}
+
+void WorkerGroup::Retire(const std::shared_ptr<Worker>& worker) {
+  if (worker->retiring) return;
+  worker->retiring = true;
+  Replace(worker);  // takes it off the lists; its replacement takes new jobs
+  if (worker->jobs.empty()) {
+    worker->Kill();
+  } else {
+    retiring_.push_back(worker);
+  }
 }
 
 // A worker has loaded (or failed to load) the script it was started with.
@@ -292,34 +378,51 @@ void WorkerGroup::OnExit(const std::shared_ptr<Worker>& worker, const std::strin
           Status::ScriptError(fmt::format("{}: loading it failed: {}", script_, why)));
     }
   }
-  const uint64_t job = worker->job;
-  worker->job = 0;
+  worker->cancel_timer.cancel();
+  retiring_.erase(std::remove(retiring_.begin(), retiring_.end(), worker), retiring_.end());
   if (!worker->killed()) Replace(worker);
-  if (job != 0) {
-    running_.erase(job);
-    auto it = jobs_.find(job);
-    if (it != jobs_.end()) {
-      auto on_failure = std::move(it->second.on_failure);
-      jobs_.erase(it);
-      if (on_failure) on_failure(why, false);
-    }
-  }
+  FailJobsOf(worker, why);
   if (failed_starts_ >= kMaxFailedStarts) {
     FailAll(fmt::format("Node workers keep dying as they start: {}", why));
   }
 }
 
+void WorkerGroup::FailJobsOf(const std::shared_ptr<Worker>& worker, const std::string& why) {
+  std::vector<uint64_t> failed;
+  failed.swap(worker->jobs);
+  worker->sync_job = 0;
+  std::string culprit;
+  if (worker->culprit != 0) {
+    culprit = worker->OriginOf(worker->culprit);
+    if (culprit.empty()) culprit = "another execution";
+  }
+  for (uint64_t job : failed) {
+    running_.erase(job);
+    auto it = jobs_.find(job);
+    if (it == jobs_.end()) continue;
+    auto on_failure = std::move(it->second.on_failure);
+    jobs_.erase(it);
+    std::string message = why;
+    if (job == worker->culprit && !worker->culprit_reason.empty()) {
+      message = fmt::format("{}; its worker was killed", worker->culprit_reason);
+    } else if (!culprit.empty() && job != worker->culprit) {
+      message = fmt::format("its worker was stopped because of {}, which ran on the same worker: {}",
+                            culprit, worker->culprit_reason.empty() ? why : worker->culprit_reason);
+      ++shared_->collateral;
+    } else if (culprit.empty() && failed.size() > 1) {
+      message = fmt::format("{} (while the worker ran {} executions: which one caused it is not "
+                            "known)", why, failed.size());
+      if (job != failed.front()) ++shared_->collateral;
+    }
+    if (on_failure) on_failure(message, false);
+  }
+}
+
 void WorkerGroup::OnViolation(const std::shared_ptr<Worker>& worker, const std::string& why) {
-  const uint64_t job = worker->job;
-  worker->job = 0;
+  worker->cancel_timer.cancel();
+  retiring_.erase(std::remove(retiring_.begin(), retiring_.end(), worker), retiring_.end());
   Replace(worker);  // it has been killed; its exit is collected without another replacement
-  if (job == 0) return;
-  running_.erase(job);
-  auto it = jobs_.find(job);
-  if (it == jobs_.end()) return;
-  auto on_failure = std::move(it->second.on_failure);
-  jobs_.erase(it);
-  if (on_failure) on_failure(why + "; the worker was replaced", false);
+  FailJobsOf(worker, why + "; the worker was replaced");
 }
 
 void WorkerGroup::Replace(const std::shared_ptr<Worker>& gone) {
@@ -355,7 +458,7 @@ void WorkerGroup::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   if (memory_timer_) memory_timer_->cancel();
-  for (auto* list : {&workers_, &spares_}) {
+  for (auto* list : {&workers_, &spares_, &retiring_}) {
     for (auto& w : *list) w->Kill();
   }
   FailAll("the worker pool is shutting down");

@@ -32,6 +32,9 @@ struct PoolShared {
   PoolOptions options;
   SandboxSetup sandbox;   // set by NodePool::Start
   int restarts = 0;       // workers replaced, over the pool's life
+  // Executions that ended because their worker was killed for another execution's overrun,
+  // exit or memory (with concurrency > 1), over the pool's life.
+  uint64_t collateral = 0;
   bool shut_down = false;
 };
 
@@ -77,6 +80,13 @@ class WorkerGroup : public ScriptWorkers, public std::enable_shared_from_this<Wo
   // The worker broke the reply protocol: its job fails with `why` and it is replaced.
   void OnViolation(const std::shared_ptr<Worker>& worker, const std::string& why);
   void Replace(const std::shared_ptr<Worker>& gone);
+  // Replaces `worker` now and kills it once the jobs it runs have ended (at once when none).
+  void Retire(const std::shared_ptr<Worker>& worker);
+  // The worker has ended (or broke the protocol): every job on it fails with `why`, and those not
+  // at fault are told which job was.
+  void FailJobsOf(const std::shared_ptr<Worker>& worker, const std::string& why);
+  // Sends the job at the head of the queue that may still start to `worker`; false when none may.
+  bool StartNext(const std::shared_ptr<Worker>& worker, Clock::time_point start_limit);
   // A late-work report from `worker`: passed on, and the worker replaced once idle.
   void OnLate(const std::shared_ptr<Worker>& worker, const WorkerMessage& msg);
   // After a job: replaces the worker if it left timers running, was marked, or is due
@@ -99,6 +109,7 @@ class WorkerGroup : public ScriptWorkers, public std::enable_shared_from_this<Wo
   std::unique_ptr<boost::asio::steady_timer> memory_timer_;
   std::vector<std::shared_ptr<Worker>> workers_;
   std::vector<std::shared_ptr<Worker>> spares_;
+  std::vector<std::shared_ptr<Worker>> retiring_;  // replaced, finishing their last jobs
   std::deque<Job> queue_;
   std::map<uint64_t, std::shared_ptr<Worker>> running_;  // job id -> worker
   std::map<uint64_t, JobCallbacks> jobs_;                 // callbacks of running jobs

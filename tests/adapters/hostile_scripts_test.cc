@@ -174,9 +174,10 @@ TEST_CASE("Hostile scripts: text the engine only shows is made well-formed and b
 }
 
 TEST_CASE("Hostile scripts: sign-ups that wait for a worker past the budget kill no worker",
-          "[adapters][hostile]") {
+          "[adapters][hostile][queue]") {
   // 12 sign-ups of one second each on 2 workers with a 2.5 s budget: four finish, two start with
   // half a second left and overrun it, and the rest never start. Only the overruns cost a worker.
+  // (Its figures are for one execution per worker: it is not run with more.)
   adapters::PoolOptions pool;
   pool.workers = 2;
   JsFixture f(pool);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <fstream>
@@ -62,9 +63,22 @@ struct JsStep {
   std::optional<int64_t> timeout_ms = std::nullopt;
 };
 
+// PREREG_TEST_WORKER_CONCURRENCY=N runs the tests that use the fixtures below with N executions
+// per worker (tests/CMakeLists.txt runs the containment tests so too).
+inline int TestWorkerConcurrency() {
+  const char* n = std::getenv("PREREG_TEST_WORKER_CONCURRENCY");
+  return n != nullptr && std::atoi(n) > 1 ? std::atoi(n) : 1;
+}
+
+inline adapters::PoolOptions WithTestConcurrency(adapters::PoolOptions options) {
+  if (options.concurrency == 1) options.concurrency = TestWorkerConcurrency();
+  return options;
+}
+
 class JsFixture {
  public:
-  explicit JsFixture(adapters::PoolOptions options = {}) : runtime_(std::move(options)) {
+  explicit JsFixture(adapters::PoolOptions options = {})
+      : runtime_(WithTestConcurrency(std::move(options))) {
     Status s = runtime_.Start();
     INFO(s.ToString());
     REQUIRE(s.ok());
@@ -101,10 +115,16 @@ class JsFixture {
   // Starts `n` executions of `flow` at once and drives the event loop until all have decided.
   std::vector<DecisionRecord> RunConcurrently(const Flow& flow, size_t n,
                                               const nlohmann::json& event = SampleEvent()) {
-    std::vector<std::optional<DecisionRecord>> slots(n);
-    for (auto& slot : slots) {
-      Status s = ExecuteFlow(flow, event, &runtime_.scheduler(),
-                             [&slot](DecisionRecord r) { slot = std::move(r); });
+    return RunEach(flow, std::vector<nlohmann::json>(n, event));
+  }
+
+  // Starts one execution of `flow` per event, at once, and drives the event loop until all have
+  // decided; the records are in the events' order.
+  std::vector<DecisionRecord> RunEach(const Flow& flow, const std::vector<nlohmann::json>& events) {
+    std::vector<std::optional<DecisionRecord>> slots(events.size());
+    for (size_t i = 0; i < events.size(); ++i) {
+      Status s = ExecuteFlow(flow, events[i], &runtime_.scheduler(),
+                             [&slot = slots[i]](DecisionRecord r) { slot = std::move(r); });
       REQUIRE(s.ok());
     }
     REQUIRE(adapters::RunUntil(runtime_.io(), [&slots] {

@@ -80,6 +80,10 @@ class ServeProcess {
       : out_(dir.path() / ("serve" + std::to_string(++count_) + ".out")),
         err_(dir.path() / ("serve" + std::to_string(count_) + ".err")) {
     std::vector<std::string> argv_s = {PREREG_BINARY, "serve", "--listen", "127.0.0.1:0"};
+    if (TestWorkerConcurrency() > 1) {
+      argv_s.push_back("--worker-concurrency");
+      argv_s.push_back(std::to_string(TestWorkerConcurrency()));
+    }
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());

@@ -60,6 +60,12 @@ struct PoolOptions {
   std::string runner_path;
   // Processes executing each script concurrently (per script, not in all). Default: 2
   int workers = 2;
+  // Executions one worker runs at once (SPEC §8: module state shared, event and api each
+  // execution's own). When a job on a worker that runs others is aborted (its budget ran out),
+  // the worker is told to drop it and replaced; if its event loop does not answer within 100 ms
+  // (a script blocking it), it is killed, and the other jobs on it fail with a message naming the
+  // aborted one. Default: 1
+  int concurrency = 1;
   // Started processes per script kept idle to replace a killed or dead worker at once. Default: 1
   int spares = 1;
   // Memory limit per worker in MiB; 0: none. A worker's resident memory (V8 heap, Buffers,
@@ -184,6 +190,9 @@ class NodePool {
   size_t queue_depth() const;
   // Workers replaced after being killed or dying, over the pool's life.
   int restarts() const;
+  // Executions that failed because another execution on their worker overran, exited or ran out
+  // of memory (PoolOptions::concurrency > 1), over the pool's life.
+  uint64_t collateral_failures() const;
   const PoolOptions& options() const;
   boost::asio::io_context& io() { return io_; }
 
