@@ -221,9 +221,7 @@ void WorkerGroup::Abort(uint64_t job) {
     worker->culprit_reason = fmt::format(
         "it blocked the worker's event loop (no heartbeat for {} ms){}", silent.count(),
         worker->culprit == job ? " past its time budget" : "");
-    Retire(worker);
-    worker->Kill();
-    return;
+    return KillBlocked(worker);
   }
   if (was_syncing) worker->Answer("{\"r\":null}\n");  // a job waiting on api.cache is not blocked
   worker->Send(fmt::format("{{\"t\":\"cancel\",\"id\":{}}}\n", job));
@@ -232,12 +230,21 @@ void WorkerGroup::Abort(uint64_t job) {
       "it ran past its time budget and its worker's event loop did not answer within {} ms",
       kCancelGrace.count());
   worker->cancel_timer.expires_after(kCancelGrace);
-  std::weak_ptr<Worker> weak = worker;
-  worker->cancel_timer.async_wait([weak](const boost::system::error_code& ec) {
-    auto w = weak.lock();
-    if (ec || !w || w->killed()) return;
-    w->Kill();  // its exit fails the jobs still on it, naming the culprit
+  std::weak_ptr<Worker> weak_worker = worker;
+  std::weak_ptr<WorkerGroup> weak_group = weak_from_this();
+  worker->cancel_timer.async_wait([weak_worker, weak_group](const boost::system::error_code& ec) {
+    auto w = weak_worker.lock();
+    auto self = weak_group.lock();
+    if (ec || !w || !self || w->killed()) return;
+    self->KillBlocked(w);
   });
+}
+
+void WorkerGroup::KillBlocked(const std::shared_ptr<Worker>& worker) {
+  Retire(worker);
+  worker->Kill();
+  // The jobs on it end now, not when its exit is collected: their own budgets run on meanwhile.
+  FailJobsOf(worker, "its worker was killed");
 }
 
 void WorkerGroup::OnMessage(const std::shared_ptr<Worker>& worker, const WorkerMessage& msg) {

@@ -82,6 +82,8 @@ class WorkerGroup : public ScriptWorkers, public std::enable_shared_from_this<Wo
   void Replace(const std::shared_ptr<Worker>& gone);
   // Replaces `worker` now and kills it once the jobs it runs have ended (at once when none).
   void Retire(const std::shared_ptr<Worker>& worker);
+  // Kills `worker`, whose event loop a job blocks (its culprit), and fails the jobs on it now.
+  void KillBlocked(const std::shared_ptr<Worker>& worker);
   // The worker has ended (or broke the protocol): every job on it fails with `why`, and those not
   // at fault are told which job was.
   void FailJobsOf(const std::shared_ptr<Worker>& worker, const std::string& why);
