@@ -138,10 +138,12 @@ int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err
 
   // Run every event through both sides, as many at a time as the workers can take without a
   // queue: a flow's budget runs while it waits for a worker, so queueing would let load, not
-  // the scripts, decide which sign-ups time out.
+  // the scripts, decide which sign-ups time out. Each script has its own workers, and an event
+  // is in one step of each side at a time: workers x executions per worker events fit.
   const auto& list = events.value();
   std::vector<SideRecords> results(list.size());
-  const size_t window = static_cast<size_t>(std::max(1, args.pool.workers / 2));
+  const size_t window = static_cast<size_t>(std::max(1, args.pool.workers)) *
+                        static_cast<size_t>(std::max(1, args.pool.concurrency));
   size_t next = 0, done = 0, in_flight = 0;
   const auto start = std::chrono::steady_clock::now();
   auto last_progress = start;

@@ -142,11 +142,11 @@ std::vector<std::string> CheckExpectations(const json& expect, const DecisionRec
 }
 
 // Runs one case; failures describe what did not match or why the case could not run.
+// Each case loads its flow anew on `runtime`: its scripts get workers of their own (fresh module
+// state), taken from the processes the pool keeps started (PoolOptions::warm).
 std::vector<std::string> RunCase(const json& c, const fs::path& dir,
-                                 const adapters::SourceOptions& sources,
-                                 const adapters::PoolOptions& pool,
-                                 const std::shared_ptr<Cache>& shared_cache, std::ostream& err,
-                                 bool* warned) {
+                                 const adapters::SourceOptions& sources, adapters::Runtime& runtime,
+                                 const std::shared_ptr<Cache>& shared_cache, std::ostream& err) {
   for (const auto& [key, value] : c.items()) {
     static const std::set<std::string> kKnown = {"name", "steps", "event", "secrets",
                                                  "timeout_ms", "cache", "expect"};
@@ -195,10 +195,6 @@ std::vector<std::string> RunCase(const json& c, const fs::path& dir,
     }
     options.timeout_ms = c["timeout_ms"].get<int64_t>();
   }
-  adapters::Runtime runtime(WarningOfLateWork(pool, "prereg test", err));
-  if (Status s = runtime.Start(); !s.ok()) return {s.message()};
-  if (!*warned) PrintWarnings(runtime.pool(), "prereg test", err);
-  *warned = true;
   auto flow = runtime.Load(spec.value(), options);
   if (!flow.ok()) return {flow.status().message()};
   if (c.contains("cache")) {
@@ -303,8 +299,13 @@ int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err) {
     }
     shared_cache = cache.value();
   }
+  adapters::Runtime runtime(WarningOfLateWork(args.pool, "prereg test", err));
+  if (Status s = runtime.Start(); !s.ok()) {
+    err << "prereg test: " << s.message() << "\n";
+    return kExitUsage;
+  }
+  PrintWarnings(runtime.pool(), "prereg test", err);
   std::vector<CaseResult> results;
-  bool warned = false;  // the sandbox's warnings, once
   for (const auto& file : files) {
     std::ifstream in(file, std::ios::binary);
     std::stringstream text;
@@ -331,7 +332,7 @@ int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err) {
                    ? c["name"].get<std::string>()
                    : file.stem().string() + (cases.size() > 1 ? fmt::format("[{}]", i) : "");
       const auto start = std::chrono::steady_clock::now();
-      r.failures = c.is_object() ? RunCase(c, file.parent_path(), args.sources, args.pool, shared_cache, err, &warned)
+      r.failures = c.is_object() ? RunCase(c, file.parent_path(), args.sources, runtime, shared_cache, err)
                                  : std::vector<std::string>{"a case must be a JSON object"};
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       for (const auto& f : r.failures) out << "FAIL " << r.file << ": " << r.name << ": " << f << "\n";

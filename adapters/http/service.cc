@@ -327,7 +327,8 @@ Status Service::Start() {
   if (!spec.ok()) return spec.status();
   if (Status s = runtime_.Start(); !s.ok()) return s;
   for (const auto& w : runtime_.pool().warnings()) http::LogEvent("warn", w);
-  auto flow = runtime_.Load(spec.value(), Options(spec.value()));
+  // Generation 0; each reload takes the next (generation_), so a reload never reuses these groups.
+  auto flow = BuildFlow(spec.value(), Options(spec.value()), &runtime_.pool(), generation_);
   if (!flow.ok()) return flow.status();
   flow_ = std::move(flow).value();
   if (!options_.shadow_path.empty()) {

@@ -16,6 +16,7 @@
 
 #include "prereg/actions/json.h"
 #include "prereg/adapters/asio_scheduler.h"
+#include "worker.h"
 #include "worker_group.h"
 
 namespace prereg::adapters {
@@ -84,6 +85,9 @@ void NodePool::Shutdown() {
   if (shared_->shut_down) return;
   shared_->shut_down = true;
   for (auto& group : LiveGroups()) group->Shutdown();
+  for (auto& [plan, workers] : shared_->warm) {
+    for (auto& w : workers) w->Kill();
+  }
 }
 
 std::vector<std::shared_ptr<WorkerGroup>> NodePool::LiveGroups() const {

@@ -192,10 +192,13 @@ function flushOutbox() {
   writeAll(REPLY_FD, text);
 }
 
-// Sends one message: `fields` is JSON text of its members ("\"t\":\"done\",...").
-function send(fields) {
+// Sends one message: `fields` is JSON text of its members ("\"t\":\"done\",..."). With `now`,
+// it is written at once, with whatever waits in the outbox.
+function send(fields, now) {
   outbox += `{${fields}}\n`;
-  if (!flushScheduled) {
+  if (now) {
+    flushOutbox();
+  } else if (!flushScheduled) {
     flushScheduled = true;
     QueueMicrotask(flushOutbox);
   }
@@ -774,12 +777,12 @@ function lingeringTimers() {
 }
 
 // Reports what `ex` recorded since its last report; `fields` are the message's own members.
-function report(ex, fields) {
+function report(ex, fields, now) {
   let calls = '';
   for (let i = 0; i < ex.calls.length; i++) calls += (i ? ',' : '') + ex.calls[i];
   ex.calls = [];
   ex.reportBytes = 0;
-  send(`${fields},"id":${ex.id},"calls":[${calls}]${ex.overflow ? ',"overflow":true' : ''}`);
+  send(`${fields},"id":${ex.id},"calls":[${calls}]${ex.overflow ? ',"overflow":true' : ''}`, now);
 }
 
 // Records one call (JSON text) of about `bytes` bytes, unless the report is full: then it and
@@ -832,11 +835,9 @@ function finish(ex, kind, message) {
     if (timers > 0) extra += `,"lingering":${timers}`;
   }
   if (!contextsTracked) extra += ',"untracked":true';
-  report(ex, `"t":"done","end":${result}${extra}`);
-  if (inflight === 0) {
-    flushOutbox();
-    spinForRequest();
-  }
+  // The last execution out writes at once: there is nothing left to batch with.
+  report(ex, `"t":"done","end":${result}${extra}`, inflight === 0);
+  if (inflight === 0) spinForRequest();
 }
 
 // The engine gave up on execution `id` (its budget ran out): it ends here too. The answer shows
@@ -855,8 +856,7 @@ function apiCall(ex, method, args) {
 
 function syncCall(ex, method, args) {
   if (ex.done) return undefined;
-  report(ex, `"t":"sync","call":{"m":"${method}","a":[${encodeArgs(args)[0]}]}`);
-  flushOutbox();
+  report(ex, `"t":"sync","call":{"m":"${method}","a":[${encodeArgs(args)[0]}]}`, true);
   const answer = readSyncLine();
   const r = own(answer, 'r');
   return r === null ? undefined : r;
@@ -1005,7 +1005,7 @@ function handle(line) {
     const entry = load(own(msg, 'script'), own(msg, 'gen'), own(msg, 'source'));
     const id = NumberCtor(own(msg, 'id'));
     send(entry.error ? `"t":"loaded","id":${id},"error":${quote(entry.error)}`
-                     : `"t":"loaded","id":${id},"kind":"${entry.kind}"`);
+                     : `"t":"loaded","id":${id},"kind":"${entry.kind}"`, true);
   } else if (type === 'exec') {
     execute(msg);
   } else if (type === 'cancel') {
@@ -1061,5 +1061,4 @@ process.stdin.on('end', pinned(() => ReflectApply(ProcessExit, process, [0])));
 const stdinHandle = process.stdin._handle;
 if (stdinHandle && typeof stdinHandle.onread === 'function') pinned(stdinHandle.onread);
 
-send(`"t":"ready","pid":${process.pid},"node":${quote(process.version)}`);
-flushOutbox();
+send(`"t":"ready","pid":${process.pid},"node":${quote(process.version)}`, true);

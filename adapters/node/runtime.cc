@@ -15,7 +15,7 @@ Runtime::~Runtime() { pool_->Shutdown(); }
 Status Runtime::Start() { return pool_->Start(); }
 
 Result<std::unique_ptr<Flow>> Runtime::Load(const FlowSpec& spec, FlowOptions options) {
-  return BuildFlow(spec, std::move(options), pool_.get());
+  return BuildFlow(spec, std::move(options), pool_.get(), ++generation_);
 }
 
 Result<DecisionRecord> Runtime::Run(const Flow& flow, const nlohmann::json& event) {

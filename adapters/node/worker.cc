@@ -138,6 +138,12 @@ void NodeWorker::Begin(MessageFn on_message, ExitFn on_exit, ExitFn on_violation
   ReadOutput();
 }
 
+void NodeWorker::Rebind(MessageFn on_message, ExitFn on_exit, ExitFn on_violation) {
+  on_message_ = std::move(on_message);
+  on_exit_ = std::move(on_exit);
+  on_violation_ = std::move(on_violation);
+}
+
 void NodeWorker::Send(std::string_view line) {
   outbox_.append(line);
   if (flush_posted_ || !writing_.empty()) return;

@@ -53,6 +53,8 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
 
   // `on_violation` hears a protocol violation once, after the worker was killed.
   void Begin(MessageFn on_message, ExitFn on_exit, ExitFn on_violation, int memory_mb);
+  // Hands a started worker to new owners (a warm process taken by a group).
+  void Rebind(MessageFn on_message, ExitFn on_exit, ExitFn on_violation);
 
   // Queues `line` for the worker's stdin. Lines sent while the event loop runs one handler go
   // out in one write, and lines sent while a write is under way go out in the next.

@@ -46,7 +46,9 @@ WorkerGroup::WorkerGroup(std::shared_ptr<PoolShared> shared, std::string script,
       script_(std::move(script)),
       load_line_(load_request.size() > 2 ? "{\"id\":0," + load_request.substr(1) + "\n"
                                           : "{\"id\":0}\n"),
-      plan_(PlanWorker(shared_->sandbox, shared_->options, script_)) {}
+      plan_(PlanWorker(shared_->sandbox, shared_->options, script_)),
+      plan_key_(fmt::format("{}\n{}\n{}", fmt::join(plan_.argv, "\n"), fmt::join(plan_.env, "\n"),
+                            plan_.data_limit_bytes)) {}
 
 WorkerGroup::~WorkerGroup() { Shutdown(); }
 
@@ -112,23 +114,62 @@ void WorkerGroup::FinishLoad(Status status) {
 }
 
 Status WorkerGroup::SpawnInto(std::vector<std::shared_ptr<Worker>>* list) {
-  auto worker = std::make_shared<NodeWorker>(shared_->io, shared_->options.max_reply_bytes);
-  if (Status s = worker->Spawn(plan_); !s.ok()) return s;
   std::weak_ptr<WorkerGroup> weak = weak_from_this();
-  worker->Begin(
-      [weak](const auto& w, const auto& msg) {
-        if (auto self = weak.lock()) self->OnMessage(w, msg);
-      },
-      [weak](const auto& w, const auto& why) {
-        if (auto self = weak.lock()) self->OnExit(w, why);
-      },
-      [weak](const auto& w, const auto& why) {
-        if (auto self = weak.lock()) self->OnViolation(w, why);
-      },
-      shared_->options.memory_mb);
+  auto on_message = [weak](const auto& w, const auto& msg) {
+    if (auto self = weak.lock()) self->OnMessage(w, msg);
+  };
+  auto on_exit = [weak](const auto& w, const auto& why) {
+    if (auto self = weak.lock()) self->OnExit(w, why);
+  };
+  auto on_violation = [weak](const auto& w, const auto& why) {
+    if (auto self = weak.lock()) self->OnViolation(w, why);
+  };
+  auto worker = TakeWarm();
+  if (worker) {
+    worker->Rebind(on_message, on_exit, on_violation);
+  } else {
+    worker = std::make_shared<NodeWorker>(shared_->io, shared_->options.max_reply_bytes);
+    if (Status s = worker->Spawn(plan_); !s.ok()) return s;
+    worker->Begin(on_message, on_exit, on_violation, shared_->options.memory_mb);
+  }
   worker->Send(load_line_);
   list->push_back(std::move(worker));
+  StartWarm();
   return Status::OK();
+}
+
+std::shared_ptr<NodeWorker> WorkerGroup::TakeWarm() {
+  auto it = shared_->warm.find(plan_key_);
+  if (it == shared_->warm.end()) return nullptr;
+  auto& warm = it->second;
+  while (!warm.empty()) {
+    auto worker = std::move(warm.back());
+    warm.pop_back();
+    if (!worker->killed()) return worker;
+  }
+  return nullptr;
+}
+
+void WorkerGroup::StartWarm() {
+  if (shared_->shut_down) return;
+  auto& warm = shared_->warm[plan_key_];
+  while (warm.size() < static_cast<size_t>(std::max(0, shared_->options.warm))) {
+    auto worker = std::make_shared<NodeWorker>(shared_->io, shared_->options.max_reply_bytes);
+    if (!worker->Spawn(plan_).ok()) return;
+    // Until a group takes it, it only waits: an exit takes it off the list.
+    std::weak_ptr<PoolShared> weak_shared = shared_;
+    const std::string key = plan_key_;
+    worker->Begin(
+        [](const auto&, const auto&) {},
+        [weak_shared, key](const std::shared_ptr<Worker>& w, const std::string&) {
+          auto shared = weak_shared.lock();
+          if (!shared) return;
+          auto& list = shared->warm[key];
+          list.erase(std::remove(list.begin(), list.end(), w), list.end());
+        },
+        [](const std::shared_ptr<Worker>&, const std::string&) {}, shared_->options.memory_mb);
+    warm.push_back(std::move(worker));
+  }
 }
 
 uint64_t WorkerGroup::Submit(std::string request, JobCallbacks callbacks,

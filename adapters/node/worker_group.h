@@ -35,6 +35,8 @@ struct PoolShared {
   // Executions that ended because their worker was killed for another execution's overrun,
   // exit or memory (with concurrency > 1), over the pool's life.
   uint64_t collateral = 0;
+  // Started processes that have loaded nothing yet (PoolOptions::warm), by SpawnPlan.
+  std::map<std::string, std::vector<std::shared_ptr<NodeWorker>>> warm;
   bool shut_down = false;
 };
 
@@ -73,6 +75,10 @@ class WorkerGroup : public ScriptWorkers, public std::enable_shared_from_this<Wo
   };
 
   Status SpawnInto(std::vector<std::shared_ptr<Worker>>* list);
+  // A started process of this group's plan, from the pool's warm ones (then started anew, for
+  // the next taker), or null.
+  std::shared_ptr<Worker> TakeWarm();
+  void StartWarm();
   void Dispatch();
   void OnMessage(const std::shared_ptr<Worker>& worker, const WorkerMessage& msg);
   void OnLoaded(const std::shared_ptr<Worker>& worker, const WorkerMessage& msg);
@@ -105,6 +111,7 @@ class WorkerGroup : public ScriptWorkers, public std::enable_shared_from_this<Wo
   const std::string script_;
   const std::string load_line_;  // {"id":0,...load_request...}\n
   const SpawnPlan plan_;         // how its workers start
+  const std::string plan_key_;   // plan_, as a key of PoolShared::warm
   std::optional<StepKind> kind_;
   std::vector<std::function<void(Status)>> load_waiters_;
   std::unique_ptr<boost::asio::steady_timer> load_deadline_;

@@ -66,6 +66,11 @@ struct PoolOptions {
   // (a script blocking it), it is killed, and the other jobs on it fail with a message naming the
   // aborted one. Default: 1
   int concurrency = 1;
+  // Started processes kept per script, beyond its groups, for the next group of the same script
+  // to take: a flow loaded again (each `prereg test` case, with fresh module state) starts on
+  // processes that have already started Node, and its replacements start while it runs. They
+  // have not loaded the script. Default: 0
+  int warm = 0;
   // Started processes per script kept idle to replace a killed or dead worker at once. Default: 1
   int spares = 1;
   // Memory limit per worker in MiB; 0: none. A worker's resident memory (V8 heap, Buffers,

@@ -24,7 +24,8 @@ class Runtime {
 
   // Starts the Node workers. kUnavailable when node cannot start.
   Status Start();
-  // Loads every script of `spec` and builds the flow (see BuildFlow).
+  // Loads every script of `spec` and builds the flow (see BuildFlow). Each load is a generation
+  // of its own: its scripts run on workers of their own, with fresh module state.
   Result<std::unique_ptr<Flow>> Load(const FlowSpec& spec, FlowOptions options);
   // Runs one execution to its decision, driving the event loop in this thread.
   // kInvalidArgument for an event CheckEvent rejects.
@@ -37,6 +38,7 @@ class Runtime {
  private:
   // How long Run() polls for a ready event before blocking. Default: 200 us
   int spin_us_ = 200;
+  uint64_t generation_ = 0;  // of the last Load
   boost::asio::io_context io_;
   AsioScheduler scheduler_;
   std::unique_ptr<NodePool> pool_;
