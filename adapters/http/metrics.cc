@@ -84,19 +84,37 @@ ServiceMetrics::ServiceMetrics()
                      .Register(*registry_)) {}
 
 void ServiceMetrics::RecordExecution(const DecisionRecord& record, double seconds) {
-  executions_.Add({{"outcome", OutcomeName(record.outcome)}}).Increment();
-  flow_seconds_.Add({}, Buckets()).Observe(seconds);
+  const auto outcome = static_cast<size_t>(record.outcome);
+  if (outcome < executions_by_outcome_.size()) {
+    auto*& counter = executions_by_outcome_[outcome];
+    if (counter == nullptr) counter = &executions_.Add({{"outcome", OutcomeName(record.outcome)}});
+    counter->Increment();
+  } else {
+    executions_.Add({{"outcome", OutcomeName(record.outcome)}}).Increment();
+  }
+  if (flow_series_ == nullptr) flow_series_ = &flow_seconds_.Add({}, Buckets());
+  flow_series_->Observe(seconds);
   for (const auto& step : record.steps) {
     if (step.status == StepStatus::kSkipped) continue;
-    step_seconds_.Add({{"step", step.name}}, Buckets()).Observe(step.duration_ms / 1000.0);
+    auto it = step_series_.find(step.name);
+    if (it == step_series_.end()) {
+      it = step_series_.emplace(step.name, &step_seconds_.Add({{"step", step.name}}, Buckets()))
+               .first;
+    }
+    it->second->Observe(step.duration_ms / 1000.0);
   }
   if (record.error && record.error->error_class == ErrorClass::kActionTimeout) {
-    timeouts_.Add({}).Increment();
+    if (timeouts_series_ == nullptr) timeouts_series_ = &timeouts_.Add({});
+    timeouts_series_->Increment();
   }
 }
 
 void ServiceMetrics::RecordResponse(unsigned status) {
-  responses_.Add({{"code", std::to_string(status)}}).Increment();
+  auto it = response_series_.find(status);
+  if (it == response_series_.end()) {
+    it = response_series_.emplace(status, &responses_.Add({{"code", std::to_string(status)}})).first;
+  }
+  it->second->Increment();
 }
 
 void ServiceMetrics::RecordReload(bool ok) {

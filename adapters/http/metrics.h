@@ -4,6 +4,8 @@
 #ifndef PREREG_ADAPTERS_HTTP_METRICS_H_
 #define PREREG_ADAPTERS_HTTP_METRICS_H_
 
+#include <array>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -62,6 +64,13 @@ class ServiceMetrics {
   prometheus::Family<prometheus::Gauge>& in_flight_;
   double restarts_seen_ = 0;
   uint64_t collateral_seen_ = 0;
+  // The series each request updates, looked up once (a family's Add builds and hashes a label
+  // map; the series it returns lives as long as the registry).
+  std::array<prometheus::Counter*, 3> executions_by_outcome_{};
+  prometheus::Histogram* flow_series_ = nullptr;
+  prometheus::Counter* timeouts_series_ = nullptr;
+  std::map<std::string, prometheus::Histogram*, std::less<>> step_series_;
+  std::map<unsigned, prometheus::Counter*> response_series_;
 };
 
 }  // namespace prereg::http

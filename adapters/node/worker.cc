@@ -13,7 +13,6 @@
 #include <cstring>
 #include <vector>
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
@@ -146,12 +145,8 @@ void NodeWorker::Rebind(MessageFn on_message, ExitFn on_exit, ExitFn on_violatio
 
 void NodeWorker::Send(std::string_view line) {
   outbox_.append(line);
-  if (flush_posted_ || !writing_.empty()) return;
-  flush_posted_ = true;
-  asio::post(io_, [self = shared_from_this()] {
-    self->flush_posted_ = false;
-    self->Flush();
-  });
+  if (!writing_.empty()) return;  // goes out with the next write
+  Flush();
 }
 
 bool NodeWorker::Runs(uint64_t job) const {
