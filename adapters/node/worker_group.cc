@@ -151,7 +151,7 @@ std::shared_ptr<NodeWorker> WorkerGroup::TakeWarm() {
 }
 
 void WorkerGroup::StartWarm() {
-  if (shared_->shut_down) return;
+  if (shared_->shut_down || shared_->options.warm <= 0) return;
   auto& warm = shared_->warm[plan_key_];
   while (warm.size() < static_cast<size_t>(std::max(0, shared_->options.warm))) {
     auto worker = std::make_shared<NodeWorker>(shared_->io, shared_->options.max_reply_bytes);
@@ -186,8 +186,9 @@ uint64_t WorkerGroup::Submit(std::string request, JobCallbacks callbacks,
 }
 
 void WorkerGroup::Dispatch() {
-  // Fills the first worker before the next: jobs that arrive together go out in one write and
-  // come back in one, and each process woken does as much as it can per wake-up.
+  // Fills the first worker before the next: each process woken does as much as it can per
+  // wake-up (its replies to jobs that finish together share a write), and the others sleep.
+  // Measured: spreading jobs over the workers instead was slower (bench/README.md).
   const auto start_limit = Clock::now() + kMinTimeToStart;
   const size_t concurrency = static_cast<size_t>(std::max(1, shared_->options.concurrency));
   for (const auto& worker : workers_) {

@@ -29,6 +29,14 @@ json EventFor(const std::string& email) {
   return event;
 }
 
+// One worker per script running `concurrency` executions at once.
+adapters::PoolOptions OneWorker(int concurrency) {
+  adapters::PoolOptions pool;
+  pool.workers = 1;
+  pool.concurrency = concurrency;
+  return pool;
+}
+
 // Drives the fixture's event loop for `ms` milliseconds.
 void RunFor(JsFixture& f, int ms) {
   boost::asio::steady_timer timer(f.runtime().io(), std::chrono::milliseconds(ms));
@@ -52,10 +60,7 @@ void RunUntilDecided(JsFixture& f, std::vector<std::optional<DecisionRecord>>* s
 
 TEST_CASE("Worker concurrency: executions on one worker keep their own event, api and logs",
           "[adapters][concurrency]") {
-  adapters::PoolOptions pool;
-  pool.workers = 1;
-  pool.concurrency = 8;
-  JsFixture f(pool);
+  JsFixture f(OneWorker(8));
   // Each execution waits a different time, so that they interleave; module state counts how
   // many ran at once.
   auto flow = f.Load({{"gate", "let running = 0, most = 0;\n" + Action(
@@ -90,10 +95,7 @@ TEST_CASE("Worker concurrency: executions on one worker keep their own event, ap
 TEST_CASE("Worker concurrency: a blocked event loop is found at the blocker's deadline, and the "
           "others on its worker end naming it",
           "[adapters][concurrency]") {
-  adapters::PoolOptions pool;
-  pool.workers = 1;
-  pool.concurrency = 4;
-  JsFixture f(pool);
+  JsFixture f(OneWorker(4));
   FlowOptions options;
   options.timeout_ms = 1500;
   auto flow = f.Load({{"gate", Action(
@@ -129,10 +131,7 @@ TEST_CASE("Worker concurrency: a blocked event loop is found at the blocker's de
 TEST_CASE("Worker concurrency: a slow execution past its budget is dropped, and its worker "
           "finishes the others before it is replaced",
           "[adapters][concurrency]") {
-  adapters::PoolOptions pool;
-  pool.workers = 1;
-  pool.concurrency = 4;
-  JsFixture f(pool);
+  JsFixture f(OneWorker(4));
   FlowOptions options;
   options.timeout_ms = 2000;
   // The slow one awaits longer than its budget (its event loop keeps running); the others finish
@@ -163,10 +162,7 @@ TEST_CASE("Worker concurrency: a slow execution past its budget is dropped, and 
 
 TEST_CASE("Worker concurrency: module state is shared by the executions of a worker",
           "[adapters][concurrency]") {
-  adapters::PoolOptions pool;
-  pool.workers = 1;
-  pool.concurrency = 4;
-  JsFixture f(pool);
+  JsFixture f(OneWorker(4));
   auto flow = f.Load({{"count", "let n = 0;\n" + Action(
       "const mine = ++n;\n"
       "await new Promise((r) => setTimeout(r, 30));\n"
