@@ -1,5 +1,7 @@
 #include "prereg/actions/event.h"
 
+#include <arpa/inet.h>
+
 #include <initializer_list>
 
 #include <fmt/format.h>
@@ -33,6 +35,26 @@ Status CheckStrings(const nlohmann::json* obj, const std::string& path,
   return Status::OK();
 }
 
+// request.ip, when given as a non-empty string, is an IPv4 address in dotted-quad form or an IPv6
+// address (inet_pton's forms: no leading zeros, no fewer than four IPv4 parts). Empty is taken as
+// unknown: the front doors pass on what the platform sent, which may be nothing. The value is not
+// quoted back.
+Status CheckIp(const nlohmann::json* request) {
+  const auto* ip = request != nullptr ? Field(*request, "ip") : nullptr;
+  if (ip == nullptr || !ip->is_string()) return Status::OK();  // the type is CheckStrings'
+  const auto& text = ip->get_ref<const std::string&>();
+  if (text.empty()) return Status::OK();
+  unsigned char address[16];
+  if (text.size() <= 45 && text.find('\0') == std::string::npos &&
+      (::inet_pton(AF_INET, text.c_str(), address) == 1 ||
+       ::inet_pton(AF_INET6, text.c_str(), address) == 1)) {
+    return Status::OK();
+  }
+  return Status::InvalidArgument(
+      "event.request.ip must be an IPv4 address (four numbers 0-255: 203.0.113.7) or an IPv6 "
+      "address");
+}
+
 }  // namespace
 
 Status CheckEvent(const nlohmann::json& event) {
@@ -55,6 +77,7 @@ Status CheckEvent(const nlohmann::json& event) {
            CheckObject(tenant, "event.tenant"),
            CheckObject(transaction, "event.transaction", true),
            CheckStrings(request, "event.request", {"ip", "language"}),
+           CheckIp(request),
            CheckStrings(request ? Field(*request, "body") : nullptr, "event.request.body",
                         {"password"}),
            CheckStrings(connection, "event.connection", {"id", "name", "strategy"}),

@@ -1,7 +1,9 @@
 #include "prereg/migration/events.h"
 
+#include <algorithm>
 #include <array>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -108,6 +110,16 @@ std::string Email(Rng& rng, const std::string& given, const std::string& family,
   }
 }
 
+// An address in the place's range: its prefix (two or three octets, as the table gives them)
+// completed to four.
+std::string Ipv4In(const Place& place, Rng& rng) {
+  const std::string_view prefix = place.ip_prefix;
+  const auto given = std::count(prefix.begin(), prefix.end(), '.');
+  std::string ip(prefix);
+  for (auto octets = given; octets < 3; ++octets) ip += fmt::format("{}.", rng.Below(256));
+  return ip + std::to_string(1 + rng.Below(250));
+}
+
 json Metadata(Rng& rng) {
   switch (rng.Below(6)) {
     case 0: return json::object();
@@ -142,8 +154,7 @@ json GenerateEvent(uint64_t seed, uint64_t index, const json& base) {
   event["user"] = std::move(user);
 
   json request = event.value("request", json::object());
-  request["ip"] = rng.Chance(10) ? fmt::format("2001:db8::{:x}", rng.Below(65536))
-                                  : fmt::format("{}{}", place.ip_prefix, 1 + rng.Below(250));
+  request["ip"] = rng.Chance(10) ? fmt::format("2001:db8::{:x}", rng.Below(65536)) : Ipv4In(place, rng);
   request["method"] = "POST";
   if (rng.Chance(90)) request["language"] = place.language;
   if (rng.Chance(80)) request["user_agent"] = rng.Pick(kUserAgents);

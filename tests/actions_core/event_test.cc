@@ -46,6 +46,25 @@ TEST_CASE("Event: fields the engine reads must have the right types", "[actions_
   }
 }
 
+TEST_CASE("Event: request.ip must be an IPv4 or IPv6 address", "[actions_core][event]") {
+  for (const char* ip : {"203.0.113.7", "0.0.0.0", "255.255.255.255", "2001:db8::1", "::1",
+                         "::ffff:192.0.2.1", ""}) {
+    CAPTURE(ip);
+    CHECK(ParseEvent(nlohmann::json{{"request", {{"ip", ip}}}}.dump()).ok());
+  }
+  // Three octets (what `events generate` used to write), five, out of range, leading zeros,
+  // words, spaces, a port, an IPv6 zone: each refused, without quoting the value.
+  for (const char* ip : {"90.84.7", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "localhost",
+                         " 1.2.3.4", "1.2.3.4:80", "2001:db8::1::2", "fe80::1%eth0",
+                         "1.2.3.4\\u0000"}) {
+    CAPTURE(ip);
+    auto r = ParseEvent(R"({"request": {"ip": ")" + std::string(ip) + R"("}})");
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.status().message(),
+               Catch::StartsWith("event.request.ip must be an IPv4 address (four numbers 0-255"));
+  }
+}
+
 TEST_CASE("Event: unknown fields and null metadata are accepted and kept", "[actions_core][event]") {
   auto r = ParseEvent(
       R"({"user": {"app_metadata": null}, "custom": {"x": [1, 2]}, "transaction": null})");

@@ -2,13 +2,16 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <catch2/catch.hpp>
 
 #include "cli_fixture.h"
+#include "prereg/actions/event.h"
 #include "js_fixture.h"
 #include "support/redis_server.h"
 
@@ -416,6 +419,38 @@ TEST_CASE("CLI compare: events from a directory, and invalid events counted as e
   auto r = Cli(dir, "compare --old x.js --new x.js --events ev");
   CHECK(r.code == 1);  // no difference, but an input error
   CHECK_THAT(r.out, Catch::Contains("ERROR b.json") && Catch::Contains("2 events: 1 equal, 0 different, 1 errors"));
+}
+
+TEST_CASE("CLI events generate: every address parses and lies in its country's range",
+          "[adapters][cli][events]") {
+  TempDir dir;
+  auto gen = Cli(dir, "events generate --count 300 --seed 4");
+  REQUIRE(gen.code == 0);
+  const std::map<std::string, std::string> ranges = {
+      {"GB", "81.2.69."}, {"FR", "90.84."}, {"KP", "175.45.176."}, {"AU", "1.128."}};
+  std::istringstream lines(gen.out);
+  int v4 = 0, v6 = 0, checked = 0;
+  for (std::string line; std::getline(lines, line);) {
+    auto event = ParseEvent(line);  // the validator checks request.ip
+    INFO(line);
+    REQUIRE(event.ok());
+    const std::string ip = event.value()["request"]["ip"];
+    if (ip.find(':') != std::string::npos) {
+      ++v6;
+      continue;
+    }
+    ++v4;
+    CHECK(std::count(ip.begin(), ip.end(), '.') == 3);
+    const auto& geoip = event.value()["request"]["geoip"];
+    const auto country = geoip.is_object() ? geoip.value("countryCode", "") : std::string();
+    if (auto range = ranges.find(country); range != ranges.end()) {
+      CHECK_THAT(ip, Catch::StartsWith(range->second));
+      ++checked;
+    }
+  }
+  CHECK(v4 > 200);
+  CHECK(v6 > 0);
+  CHECK(checked > 30);
 }
 
 TEST_CASE("CLI events generate: JSONL, the same for the same seed", "[adapters][cli][events]") {
