@@ -676,13 +676,53 @@ function compile(script, source) {
 // now. Modules the script requires come from disk.
 const loaded = new MapCtor();
 
+// Where the script starts with a bare function — `function (user, context, cb) {...}` as the whole
+// script, as Terraform's auth0_hook and the Management API took Hooks (Auth0's editor wrote
+// `module.exports =` before it) — after leading blanks and comments; -1 when it does not.
+function bareFunctionAt(source) {
+  let i = 0;
+  for (;;) {
+    while (i < source.length && RegExpExec(/\s/, source[i]) !== null) i++;
+    if (StringStartsWith(source, '//', i)) {
+      const nl = StringIndexOf(source, '\n', i);
+      if (nl < 0) return -1;
+      i = nl + 1;
+    } else if (StringStartsWith(source, '/*', i)) {
+      const end = StringIndexOf(source, '*/', i + 2);
+      if (end < 0) return -1;
+      i = end + 2;
+    } else {
+      break;
+    }
+  }
+  const m = RegExpExec(/^(?:async\s+)?function\b/, StringSlice(source, i, i + 32));
+  return m ? i : -1;
+}
+
+// The script's exports: a bare function (see bareFunctionAt) becomes module.exports, on the same
+// line and column as written.
+function compileScript(script, source) {
+  let exported;
+  try {
+    exported = compile(script, source);
+  } catch (e) {
+    const at = e instanceof SyntaxError ? bareFunctionAt(source) : -1;
+    if (at < 0) throw e;
+    return compile(script, `${StringSlice(source, 0, at)}module.exports = ${StringSlice(source, at)}`);
+  }
+  const empty = exported !== null && typeof exported === 'object' && ReflectOwnKeys(exported).length === 0;
+  const at = empty ? bareFunctionAt(source) : -1;  // `function hook(user, context, cb) {...}`
+  return at < 0 ? exported
+                : compile(script, `${StringSlice(source, 0, at)}module.exports = ${StringSlice(source, at)}`);
+}
+
 function load(script, gen, source) {
   const id = `${gen}\0${script}`;
   let entry = MapGet(loaded, id);
   if (entry) return entry;
   globalThis.PreUserRegistrationError = PreUserRegistrationError;
   try {
-    const exported = typeof source === 'string' ? compile(script, source) : require(script);
+    const exported = typeof source === 'string' ? compileScript(script, source) : require(script);
     const action = exported ? exported.onExecutePreUserRegistration : undefined;
     if (typeof action === 'function') {
       entry = {__proto__: null, kind: 'action', fn: action};

@@ -34,7 +34,7 @@ const fs = require('fs');
 const recast = require('recast');
 
 const babel = require('recast/parsers/babel');
-const {findHook} = require('./lib/hook');
+const {findHook, bareFunctionAt, exportBareFunction} = require('./lib/hook');
 const {makeCollector, stripVersionedRequires} = require('./lib/report');
 const {rewrite} = require('./lib/rewrite');
 const {wrap} = require('./lib/wrap');
@@ -52,16 +52,37 @@ function main() {
     return out({ok: false, error: `cannot read ${file}: ${err.message}`, line: 0, column: 0});
   }
   let ast;
+  let bare = false;
+  const parse = (text) => recast.parse(text, {parser: babel});
   try {
-    ast = recast.parse(source, {parser: babel});
+    ast = parse(source);
   } catch (err) {
-    const loc = err.loc || {};
-    return out({ok: false, error: `${file} is not valid JavaScript: ${err.message}`, line: loc.line || 0, column: (loc.column || 0) + 1});
+    const at = bareFunctionAt(source);
+    try {
+      if (at < 0) throw err;
+      source = exportBareFunction(source, at);
+      ast = parse(source);
+      bare = true;
+    } catch (ignored) {
+      const loc = err.loc || {};
+      return out({ok: false, error: `${file} is not valid JavaScript: ${err.message}`, line: loc.line || 0, column: (loc.column || 0) + 1});
+    }
+  }
+  if (!bare && !findHook(ast) && bareFunctionAt(source) >= 0) {  // function hook(user, context, cb) {...}
+    source = exportBareFunction(source, bareFunctionAt(source));
+    ast = parse(source);
+    bare = true;
   }
   const report = makeCollector();
   const dependencies = [];
   stripVersionedRequires(ast, report, dependencies);
   const hook = findHook(ast);
+  if (hook && bare) {
+    report.add('bare-function', 'info', hook.statement,
+      'the Hook is a bare function, as Terraform\'s auth0_hook and the Management API took it; ' +
+      'Auth0\'s editor wrote module.exports = before it, and prereg runs it so',
+      'nothing to change: the Action exports its own handler');
+  }
   if (!hook) {
     return out({ok: false, error: `${file} has no module.exports = function (user, context, cb) {...}: it is not a Hook`, line: 0, column: 0});
   }

@@ -43,6 +43,25 @@ TEST_CASE("JS Hook: PreUserRegistrationError is a global Error subclass",
   CHECK(r.app_metadata["friendly"] == "log only");
 }
 
+TEST_CASE("JS Hook: a bare function script runs as a Hook, as Terraform's auth0_hook took it",
+          "[adapters][js][hook]") {
+  JsFixture f;
+  // Anonymous, after comments (a syntax error as a module), and named (a declaration that
+  // exports nothing): both are the Hook. A broken one still names its line.
+  auto anonymous = f.Run({{"h", "// terraform\n/* auth0_hook */\nfunction (user, context, cb) {\n"
+                                "  cb(null, {user: {app_metadata: {via: 'anonymous'}}});\n}\n"}});
+  REQUIRE(anonymous.outcome == Outcome::kAllow);
+  CHECK(anonymous.steps[0].kind == StepKind::kHook);
+  CHECK(anonymous.app_metadata["via"] == "anonymous");
+  auto named = f.Run({{"h", "function preRegistration(user, context, cb) {\n"
+                            "  cb(new PreUserRegistrationError('no', 'Not now'));\n}\n"}});
+  REQUIRE(named.outcome == Outcome::kDeny);
+  CHECK(named.denial->denial.user_message == "Not now");
+  auto broken = f.Load({{"h", "\nfunction (user, context, cb) {\n  cb(null, {;\n}\n"}});
+  REQUIRE_FALSE(broken.ok());
+  CHECK_THAT(broken.status().message(), Catch::Contains("line 3") && Catch::Contains("syntax error"));
+}
+
 TEST_CASE("JS Hook: every cb form is translated into Actions API calls", "[adapters][js][hook]") {
   const struct {
     const char* body;

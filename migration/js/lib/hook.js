@@ -22,9 +22,23 @@ function findHook(ast) {
   return null;
 }
 
+// Where `source` starts with a bare function — `function (user, context, cb) {...}` as the whole
+// script, as Terraform's auth0_hook and the Management API took Hooks — after leading blanks and
+// comments; -1 when it does not. (adapters/node/runner.js runs such scripts the same way.)
+function bareFunctionAt(source) {
+  const m = /^(?:\s+|\/\/[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/.exec(source);
+  const at = m ? m[0].length : 0;
+  return /^(?:async\s+)?function\b/.test(source.slice(at, at + 32)) ? at : -1;
+}
+
+// `source` with `module.exports = ` before its bare function, on the same line and column.
+function exportBareFunction(source, at) {
+  return `${source.slice(0, at)}module.exports = ${source.slice(at)}`;
+}
+
 function paramName(fn, i) {
   const p = fn.params[i];
   return p && n.Identifier.check(p) ? p.name : null;
 }
 
-module.exports = {findHook, paramName};
+module.exports = {findHook, paramName, bareFunctionAt, exportBareFunction};
