@@ -76,7 +76,7 @@ nlohmann::ordered_json DecisionRecord::ToJson() const {
 SecretMask::SecretMask(const std::vector<std::string>& secrets,
                        const std::optional<std::string>& password) {
   for (const auto& value : secrets) {
-    if (!value.empty()) values_.emplace_back(value, "[secret]");
+    if (value.size() >= kMinMaskedSecretChars) values_.emplace_back(value, "[secret]");
   }
   if (password && !password->empty()) values_.emplace_back(*password, "[password]");
   std::stable_sort(values_.begin(), values_.end(),

@@ -106,17 +106,22 @@ std::string RenderText(const DecisionRecord& r) {
   return out;
 }
 
+Status AddSecretArguments(const std::vector<std::string>& texts, adapters::SourceOptions* sources) {
+  for (const auto& text : texts) {
+    auto secret = adapters::ParseSecret(text);
+    if (!secret.ok()) return secret.status();
+    sources->secrets[secret.value().first] = secret.value().second;
+  }
+  return Status::OK();
+}
+
 int RunCommand(const RunArgs& args, std::ostream& out, std::ostream& err) {
   auto fail = [&err](const Status& s) {
     err << "prereg run: " << s.message() << "\n";
     return kExitUsage;
   };
   adapters::SourceOptions sources = args.sources;
-  for (const auto& text : args.secrets) {
-    auto secret = adapters::ParseSecret(text);
-    if (!secret.ok()) return fail(secret.status());
-    sources.secrets[secret.value().first] = secret.value().second;
-  }
+  if (Status s = AddSecretArguments(args.secrets, &sources); !s.ok()) return fail(s);
   if (args.timeout_ms && *args.timeout_ms <= 0) {
     return fail(Status::InvalidArgument("--timeout-ms must be a positive number of ms"));
   }

@@ -63,7 +63,8 @@ struct CompareArgs {
   std::string report, junit;
   std::vector<std::string> ignore;  // extra paths of the normalised record to ignore
   std::string cache_uri;            // empty: a fresh in-memory cache per side
-  adapters::SourceOptions sources;  // both sides, for tenant exports
+  std::vector<std::string> secrets;  // --secret NAME=VALUE, for every step of both sides
+  adapters::SourceOptions sources;  // both sides: --secret, and for tenant exports
   adapters::PoolOptions pool;
 };
 // Exit 0 equal everywhere, 2 any difference, 1 usage or input error (or invalid events only).
@@ -100,6 +101,9 @@ adapters::PoolOptions WarningOfLateWork(adapters::PoolOptions pool, const char* 
                                         std::ostream& err);
 // Prints a flow source's warnings (tenant exports) to `err`, prefixed with `command`.
 void PrintSourceWarnings(const adapters::FlowSpec& spec, const char* command, std::ostream& err);
+// Adds --secret NAME=VALUE arguments to `sources` (later ones win). kInvalidArgument for one
+// without '=' or a name.
+Status AddSecretArguments(const std::vector<std::string>& texts, adapters::SourceOptions* sources);
 // A decision record for people (prereg run --format text).
 std::string RenderText(const DecisionRecord& record);
 

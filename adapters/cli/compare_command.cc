@@ -104,10 +104,13 @@ int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err
     json probe = json::object();
     if (!migration::RemovePath(&probe, path)) return fail(fmt::format("--ignore {}: not a path like denial.user_message", path));
   }
-  auto old_spec = adapters::ParseStepArguments(args.old_steps, args.sources);
+  // The same secrets on both sides: each side's steps get them, and mask them alike.
+  adapters::SourceOptions sources = args.sources;
+  if (Status s = AddSecretArguments(args.secrets, &sources); !s.ok()) return fail(s.message());
+  auto old_spec = adapters::ParseStepArguments(args.old_steps, sources);
   if (!old_spec.ok()) return fail("--old: " + old_spec.status().message());
   PrintSourceWarnings(old_spec.value(), "prereg compare: --old", err);
-  auto new_spec = adapters::ParseStepArguments(args.new_steps, args.sources);
+  auto new_spec = adapters::ParseStepArguments(args.new_steps, sources);
   if (!new_spec.ok()) return fail("--new: " + new_spec.status().message());
   PrintSourceWarnings(new_spec.value(), "prereg compare: --new", err);
   auto events = ReadEvents(args.events);

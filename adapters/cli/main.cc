@@ -270,6 +270,10 @@ int main(int argc, char** argv) {
   compare_cmd->add_option("--old", compare.old_steps,
                           "Old side: scripts, flow files and/or tenant exports, in order")
       ->required();
+  compare_cmd->add_option("--secret", compare.secrets,
+                          "NAME=VALUE secret for every step of both sides (repeatable): a Hook "
+                          "reads it in context.webtask.secrets, an Action in event.secrets")
+      ->allow_extra_args(false);
   compare_cmd->add_option("--new", compare.new_steps,
                           "New side: scripts, flow files and/or tenant exports, in order")
       ->required();

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "prereg/actions/decision.h"
 #include "prereg/actions/json.h"
 #include "prereg/adapters/tenant_export.h"
 
@@ -146,6 +147,15 @@ Result<FlowSpec> ParseStepArguments(const std::vector<std::string>& args,
     for (auto& step : own.steps) {
       for (const auto& [name, value] : options.secrets) step.secrets.emplace(name, value);
       spec.steps.push_back(std::move(step));
+    }
+  }
+  for (const auto& step : spec.steps) {
+    for (const auto& [name, value] : step.secrets) {
+      if (value.empty() || value.size() >= kMinMaskedSecretChars) continue;
+      spec.warnings.push_back(fmt::format(
+          "step \"{}\": secret {} is shorter than {} characters, so it is not masked in logs, "
+          "denials and errors (masking it would garble them)",
+          step.name, name, kMinMaskedSecretChars));
     }
   }
   return spec;

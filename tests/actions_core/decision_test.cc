@@ -68,14 +68,23 @@ TEST_CASE("DecisionRecord: class, outcome and status names", "[actions_core][dec
 
 TEST_CASE("SecretMask: the longest value is masked whole, the password by name, empty values ignored",
           "[actions_core][decision]") {
-  const SecretMask mask({"key", "", "key-and-more"}, std::string("hunter2"));
-  std::string text = "key-and-more then key then hunter2 twice hunter2";
+  const SecretMask mask({"keys", "", "keys-and-more"}, std::string("hunter2"));
+  std::string text = "keys-and-more then keys then hunter2 twice hunter2";
   mask.Apply(&text);
   CHECK(text == "[secret] then [secret] then [password] twice [password]");
   CHECK(SecretMask({""}, std::string()).empty());
   std::string unchanged = "nothing to hide";
   SecretMask({}, std::nullopt).Apply(&unchanged);
   CHECK(unchanged == "nothing to hide");
+}
+
+TEST_CASE("SecretMask: secrets shorter than 4 characters are not masked, the password always is",
+          "[actions_core][decision]") {
+  // Masking "a" or "42" would garble every reason and message that holds the letter or number.
+  const SecretMask mask({"a", "42", "abc", "abcd"}, std::string("pw"));
+  std::string text = "a 42 abc abcd pw";
+  mask.Apply(&text);
+  CHECK(text == "a 42 abc [secret] [password]");
 }
 
 }  // namespace

@@ -421,6 +421,37 @@ TEST_CASE("CLI compare: events from a directory, and invalid events counted as e
   CHECK_THAT(r.out, Catch::Contains("ERROR b.json") && Catch::Contains("2 events: 1 equal, 0 different, 1 errors"));
 }
 
+TEST_CASE("CLI compare: --secret reaches both sides, masked alike, and a short one is not masked",
+          "[adapters][cli][compare]") {
+  TempDir dir;
+  auto gen = Cli(dir, "events generate --count 20 --seed 2");
+  REQUIRE(gen.code == 0);
+  dir.Write("events.jsonl", gen.out);
+  // Each side denies with a reason that holds both secrets: the long one is masked on both
+  // sides, the short one is kept (masking "7" would garble the reason).
+  dir.Write("hook.js", testing::Hook(
+      "const s = context.webtask.secrets;\n"
+      "cb(new PreUserRegistrationError('tier ' + s.TIER + ' key ' + s.API_KEY, 'No'));"));
+  dir.Write("action.js", testing::Action(
+      "api.access.deny('tier ' + event.secrets.TIER + ' key ' + event.secrets.API_KEY, 'No');"));
+  // A side that writes the values itself: equal to the Hook only when the Hook got the secrets,
+  // and only if both sides mask the same way.
+  dir.Write("fixed.js", testing::Action("api.access.deny('tier 7 key k-12345', 'No');"));
+  const std::string secrets = " --secret API_KEY=k-12345 --secret TIER=7";
+  auto equal = Cli(dir, "compare --old hook.js --new action.js --events events.jsonl" + secrets);
+  INFO(equal.out << equal.err);
+  CHECK(equal.code == 0);
+  CHECK_THAT(equal.out, Catch::Contains("20 events: 20 equal, 0 different, 0 errors"));
+  CHECK_THAT(equal.err, Catch::Contains("secret TIER is shorter than 4 characters, so it is not "
+                                        "masked"));
+  CHECK(Cli(dir, "compare --old hook.js --new fixed.js --events events.jsonl" + secrets).code == 0);
+  auto without = Cli(dir, "compare --old hook.js --new fixed.js --events events.jsonl");
+  CHECK(without.code == 2);
+  CHECK_THAT(without.out, Catch::Contains("tier undefined key undefined"));
+  CHECK(Cli(dir, "compare --old hook.js --new action.js --events events.jsonl --secret NOEQUALS")
+            .code == 1);
+}
+
 TEST_CASE("CLI events generate: every address parses and lies in its country's range",
           "[adapters][cli][events]") {
   TempDir dir;

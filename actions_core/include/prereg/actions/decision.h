@@ -64,6 +64,11 @@ struct DecisionRecord {
 // Secret values and the sign-up password as text shown outside the engine must not hold them
 // (SPEC §6): "[secret]" and "[password]" in their place, the longest value first so that a value
 // containing another is masked whole. Empty values are ignored.
+// Secret values shorter than this are not masked: replacing every "a" or "42" in a denial reason
+// would garble decisions, and make two flows that decide alike look different. The password is
+// always masked.
+constexpr size_t kMinMaskedSecretChars = 4;
+
 class SecretMask {
  public:
   SecretMask(const std::vector<std::string>& secrets, const std::optional<std::string>& password);
