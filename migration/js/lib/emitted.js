@@ -72,8 +72,17 @@ ${run}
 });`);
 }
 
+// Statements parsed from `source`, printed as new code: without the positions of their own
+// source, which recast would otherwise try to reuse among the Hook's lines.
 function parseStatements(source) {
-  return recast.parse(source, {parser: babel}).program.body;
+  const body = recast.parse(source, {parser: babel}).program.body;
+  recast.visit(body, {
+    visitNode(path) {
+      delete path.node.loc;
+      this.traverse(path);
+    },
+  });
+  return body;
 }
 
 module.exports = {HELPER_NAME, helperSource, purSource, cbBridgeSource, parseStatements};

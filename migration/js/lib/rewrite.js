@@ -98,6 +98,7 @@ function translateCallback(args, report, needs, node) {
       let friendly;
       if (!f) friendly = m;
       else if (n.StringLiteral.check(f)) friendly = f.value === '' ? m : f;
+      else if (n.TemplateLiteral.check(f) && f.expressions.length === 0) friendly = f.quasis[0].value.cooked === '' ? m : f;
       else friendly = b.logicalExpression('||', f, m);
       return [apiCall('access', 'deny', [m, friendly])];
     }
@@ -167,12 +168,57 @@ function mapContextMember1(p1, report, node) {
   }
 }
 
-function userShim(name) {
-  return parseStatements(`const ${name} = {tenant: event.tenant.id, username: event.user.username, email: event.user.email, emailVerified: false, phoneNumber: event.user.phone_number, phoneNumberVerified: false, user_metadata: event.user.user_metadata, app_metadata: event.user.app_metadata};`)[0];
+// The Hook's parameter rebuilt from the event; `let` when the Hook assigns to it.
+function userShim(name, kind) {
+  return parseStatements(`${kind} ${name} = {tenant: event.tenant.id, username: event.user.username, email: event.user.email, emailVerified: false, phoneNumber: event.user.phone_number, phoneNumberVerified: false, user_metadata: event.user.user_metadata, app_metadata: event.user.app_metadata};`)[0];
 }
 
-function contextShim(name) {
-  return parseStatements(`const ${name} = {renderLanguage: event.transaction?.locale || event.request.language, requestLanguage: event.request.language, request: {ip: event.request.ip, language: event.request.language}, connection: {id: event.connection.id, name: event.connection.name, tenant: event.tenant.id}, webtask: {secrets: event.secrets}};`)[0];
+function contextShim(name, kind) {
+  return parseStatements(`${kind} ${name} = {renderLanguage: event.transaction?.locale || event.request.language, requestLanguage: event.request.language, request: {ip: event.request.ip, language: event.request.language}, connection: {id: event.connection.id, name: event.connection.name, tenant: event.tenant.id}, webtask: {secrets: event.secrets}};`)[0];
+}
+
+// The comments of a replaced statement, on the statements that replace it.
+function keepComments(old, statements) {
+  const comments = old.comments || [];
+  if (!comments.length || !statements.length) return;
+  statements[0].comments = comments.filter((c) => c.leading);
+  statements[statements.length - 1].comments =
+    (statements[statements.length - 1].comments || []).concat(comments.filter((c) => c.trailing));
+}
+
+// Multi-line template literals printed anew, so recast keeps their lines as written wherever their
+// statement moves (reused source is re-indented with it; new templates are locked).
+function keepLiteralLines(ast) {
+  recast.visit(ast, {
+    visitTemplateLiteral(path) {
+      const loc = path.node.loc;
+      if (loc && loc.start.line !== loc.end.line) {
+        const quasis = path.node.quasis.map((q) => b.templateElement({raw: q.value.raw, cooked: q.value.cooked}, q.tail));
+        path.replace(b.templateLiteral(quasis, path.node.expressions));
+      }
+      this.traverse(path);
+    },
+  });
+  return ast;
+}
+
+// Is this identifier written to: `x = ...`, `x++`, `[x] = ...`, `for (x of ...)`?
+function isWriteTarget(path) {
+  let child = path;
+  let parent = path.parent;
+  while (parent && (n.ObjectPattern.check(parent.node) || n.ArrayPattern.check(parent.node) ||
+                    n.RestElement.check(parent.node) || n.AssignmentPattern.check(parent.node) ||
+                    (n.ObjectProperty.check(parent.node) && parent.node.value === child.node))) {
+    if (n.AssignmentPattern.check(parent.node) && parent.node.left !== child.node) return false;
+    child = parent;
+    parent = parent.parent;
+  }
+  if (!parent) return false;
+  const p = parent.node;
+  if (n.AssignmentExpression.check(p)) return p.left === child.node;
+  if (n.UpdateExpression.check(p)) return true;
+  if (n.ForInStatement.check(p) || n.ForOfStatement.check(p)) return p.left === child.node;
+  return false;
 }
 
 // Does this statement list end every path by calling cb, returning its result or throwing?
@@ -214,7 +260,7 @@ function rewrite(ast, hook, report, dependencies) {
   };
 
   // Pass 1: how are user, context and cb used?
-  const usage = {bareUser: false, bareContext: false, cbIndirect: [], cbDirect: []};
+  const usage = {bareUser: false, bareContext: false, reassigned: new Set(), cbIndirect: [], cbDirect: []};
   recast.visit(fnPath.get('body'), {
     visitIdentifier(path) {
       const node = path.node;
@@ -223,6 +269,7 @@ function rewrite(ast, hook, report, dependencies) {
       const asProperty = parent && n.MemberExpression.check(parent) && parent.property === node && !parent.computed;
       const asKey = parent && n.ObjectProperty.check(parent) && parent.key === node && !parent.computed;
       if (asProperty || asKey) return false;
+      if (isWriteTarget(path) && bound(path, node.name)) usage.reassigned.add(node.name);
       if (bound(path, names.user) && node.name === names.user && !asObject) usage.bareUser = true;
       if (bound(path, names.context) && node.name === names.context && !asObject) usage.bareContext = true;
       if (bound(path, names.cb) && node.name === names.cb) {
@@ -324,7 +371,8 @@ function rewrite(ast, hook, report, dependencies) {
           const statements = translateCallback(path.node.arguments, report, needs, path.node);
           const isLast = stmtPath.parent && stmtPath.parent.node === body &&
             body.body[body.body.length - 1] === stmtPath.node;
-          if (!isLast) statements.push(b.returnStatement(null));
+          if (!isLast || (!statements.length && stmtPath.node.comments)) statements.push(b.returnStatement(null));
+          keepComments(stmtPath.node, statements);
           if (Array.isArray(stmtPath.parent.value) || Array.isArray(stmtPath.parentPath.value)) {
             stmtPath.replace(...statements);
           } else {
@@ -340,13 +388,13 @@ function rewrite(ast, hook, report, dependencies) {
     report.add('user-object', 'info', fn,
       `the Hook uses its '${names.user}' object whole; the Action rebuilds it from the event (without password)`,
       'use event.user fields directly when convenient');
-    newBody.unshift(userShim(names.user));
+    newBody.unshift(userShim(names.user, usage.reassigned.has(names.user) ? 'let' : 'const'));
   }
   if (usage.bareContext) {
     report.add('context-object', 'info', fn,
       `the Hook uses its '${names.context}' object whole; the Action rebuilds it from the event`,
       'use event fields directly when convenient');
-    newBody.unshift(contextShim(names.context));
+    newBody.unshift(contextShim(names.context, usage.reassigned.has(names.context) ? 'let' : 'const'));
   }
 
   // PreUserRegistrationError still referenced (outside a translated cb) needs the class.
@@ -363,7 +411,7 @@ function rewrite(ast, hook, report, dependencies) {
     b.memberExpression(b.identifier('exports'), b.identifier('onExecutePreUserRegistration')), handler);
   if (needs.pur) ast.program.body.push(...parseStatements(purSource()));
   if (needs.helper) ast.program.body.push(...parseStatements(helperSource()));
-  return recast.print(ast, {quote: 'single'}).code;
+  return recast.print(keepLiteralLines(ast), {quote: 'single'}).code;
 }
 
 module.exports = {rewrite};

@@ -8,6 +8,7 @@ exports.onExecutePreUserRegistration = async (event, api) => {
   }
   preregApplyHookCallback(api, null, { user: { app_metadata: { signup_domain: domain } } });
 }
+
 // Added by prereg migrate: what Auth0 did with a Hook's cb(error, response), as Actions API
 // calls (SPEC §4). Metadata keys are set one by one; values go through JSON, as the Hook's did.
 function preregApplyHookCallback(api, error, response) {

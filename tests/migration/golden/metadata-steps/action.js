@@ -7,6 +7,7 @@ exports.onExecutePreUserRegistration = async (event, api) => {
   response.user.user_metadata = { language: event.request.language };
   preregApplyHookCallback(api, null, response);
 };
+
 // Added by prereg migrate: what Auth0 did with a Hook's cb(error, response), as Actions API
 // calls (SPEC §4). Metadata keys are set one by one; values go through JSON, as the Hook's did.
 function preregApplyHookCallback(api, error, response) {

@@ -10,6 +10,7 @@ exports.onExecutePreUserRegistration = async (event, api) => {
     { user: { app_metadata: { tenant_at_signup: event.tenant.id, has_phone: !!event.user.phone_number } } }
   );
 };
+
 // Added by prereg migrate: what Auth0 did with a Hook's cb(error, response), as Actions API
 // calls (SPEC §4). Metadata keys are set one by one; values go through JSON, as the Hook's did.
 function preregApplyHookCallback(api, error, response) {

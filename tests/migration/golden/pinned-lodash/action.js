@@ -5,6 +5,7 @@ exports.onExecutePreUserRegistration = async (event, api) => {
   const country = _.get(user, 'user_metadata.country', 'unknown');
   preregApplyHookCallback(api, null, { user: { app_metadata: { country_from_form: country } } });
 };
+
 // Added by prereg migrate: what Auth0 did with a Hook's cb(error, response), as Actions API
 // calls (SPEC §4). Metadata keys are set one by one; values go through JSON, as the Hook's did.
 function preregApplyHookCallback(api, error, response) {
