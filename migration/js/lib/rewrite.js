@@ -9,6 +9,7 @@ const babel = require('recast/parsers/babel');
 const {analyse} = require('./analyse');
 const {HELPER_NAME, helperSource, purSource, cbBridgeSource, parseStatements} = require('./emitted');
 const {paramName} = require('./hook');
+const {isSafeValue, metadataCall, rewriteStarter} = require('./response');
 
 // An expression that is certainly a string: a literal, a template, or a concatenation with one.
 function isStringish(node) {
@@ -22,17 +23,6 @@ function isNullish(node) {
     (n.Identifier.check(node) && node.name === 'undefined');
 }
 
-function isJsonLiteral(node) {
-  if (n.StringLiteral.check(node) || n.NumericLiteral.check(node) || n.BooleanLiteral.check(node) ||
-      n.NullLiteral.check(node)) return true;
-  if (n.TemplateLiteral.check(node)) return node.expressions.length === 0;
-  if (n.ArrayExpression.check(node)) return node.elements.every((e) => e && isJsonLiteral(e));
-  if (n.ObjectExpression.check(node)) {
-    return node.properties.every((p) => n.ObjectProperty.check(p) && !p.computed && isJsonLiteral(p.value));
-  }
-  return false;
-}
-
 function keyName(prop) {
   if (!n.ObjectProperty.check(prop) || prop.computed) return null;
   if (n.Identifier.check(prop.key)) return prop.key.name;
@@ -42,7 +32,7 @@ function keyName(prop) {
 
 // Direct API calls for a literal response {user: {app_metadata: {...}, user_metadata: {...}}},
 // or null when the response is not that simple.
-function literalResponseCalls(res, report) {
+function literalResponseCalls(res, report, fn) {
   if (!n.ObjectExpression.check(res)) return null;
   const calls = [];
   for (const prop of res.properties) {
@@ -57,11 +47,8 @@ function literalResponseCalls(res, report) {
       if (!n.ObjectExpression.check(up.value)) return null;
       for (const entry of up.value.properties) {
         const key = keyName(entry);
-        if (key === null || !isJsonLiteral(entry.value)) return null;
-        const method = kind === 'app_metadata' ? 'setAppMetadata' : 'setUserMetadata';
-        calls.push(b.expressionStatement(b.callExpression(
-          b.memberExpression(b.memberExpression(b.identifier('api'), b.identifier('user')), b.identifier(method)),
-          [b.stringLiteral(key), entry.value])));
+        if (key === null || !isSafeValue(entry.value, fn)) return null;
+        calls.push(metadataCall(kind, key, entry.value));
       }
       if (up.value.properties.length) {
         report.add('metadata-merge', 'info', up,
@@ -79,12 +66,12 @@ function apiCall(path2, method, args) {
 }
 
 // Statements equivalent to cb(...args), or a helper call. `needs` records helpers used.
-function translateCallback(args, report, needs, node) {
+function translateCallback(args, report, needs, node, fn) {
   const [err, res] = args;
   if (args.length === 0 || (isNullish(err) && (args.length < 2 || isNullish(res)))) return [];
   if (isNullish(err)) {
     if (n.ObjectExpression.check(res) && res.properties.length === 0) return [];
-    const calls = literalResponseCalls(res, report);
+    const calls = literalResponseCalls(res, report, fn);
     if (calls !== null) return calls;
     needs.helper = true;
     report.add('metadata-merge', 'info', node,
@@ -139,8 +126,14 @@ function mapUserMember(prop, report, node) {
 }
 
 // context.a.b -> the event equivalent, or null.
-function mapContextMember2(p1, p2) {
-  if (p1 === 'request') return b.memberExpression(e('event.request'), b.identifier(p2));
+function mapContextMember2(p1, p2, report, node) {
+  if (p1 === 'request' && (p2 === 'ip' || p2 === 'language')) return e(`event.request.${p2}`);
+  if (p1 === 'request') {
+    report.add('context-field', 'warning', node,
+      `context.request.${p2} was not part of a Hook's context (it held ip and language only), so the Hook saw undefined; the Action keeps undefined`,
+      `use event.request.${p2} if the Action should see the value the Hook never had`);
+    return b.identifier('undefined');
+  }
   if (p1 === 'connection' && (p2 === 'id' || p2 === 'name')) return e(`event.connection.${p2}`);
   if (p1 === 'connection' && p2 === 'tenant') return e('event.tenant.id');
   if (p1 === 'webtask' && p2 === 'secrets') return e('event.secrets');
@@ -150,7 +143,7 @@ function mapContextMember2(p1, p2) {
 
 function mapContextMember1(p1, report, node) {
   switch (p1) {
-    case 'request': return e('event.request');
+    case 'request': return e('({ip: event.request.ip, language: event.request.language})');
     case 'renderLanguage': return e('(event.transaction?.locale || event.request.language)');
     case 'requestLanguage': return e('event.request.language');
     case 'connection': return e('({id: event.connection.id, name: event.connection.name, tenant: event.tenant.id})');
@@ -259,6 +252,9 @@ function rewrite(ast, hook, report, dependencies) {
     return p ? p.node : null;
   };
 
+  // The starter pattern first: it removes `response.user = user`, a use of the whole user.
+  if (n.BlockStatement.check(fn.body)) rewriteStarter(fn, names, report);
+
   // Pass 1: how are user, context and cb used?
   const usage = {bareUser: false, bareContext: false, reassigned: new Set(), cbIndirect: [], cbDirect: []};
   recast.visit(fnPath.get('body'), {
@@ -303,7 +299,7 @@ function rewrite(ast, hook, report, dependencies) {
       if (!usage.bareContext && n.MemberExpression.check(inner) && n.Identifier.check(inner.object) &&
           inner.object.name === names.context && bound(path, names.context)) {
         const p1 = memberName(inner), p2 = memberName(node);
-        const mapped = p1 && p2 && mapContextMember2(p1, p2);
+        const mapped = p1 && p2 && mapContextMember2(p1, p2, report, node);
         if (mapped) { path.replace(mapped); return false; }
       }
       if (n.Identifier.check(inner) && bound(path, inner.name)) {
@@ -368,7 +364,7 @@ function rewrite(ast, hook, report, dependencies) {
         visitCallExpression(path) {
           if (path.node.callee !== node) { this.traverse(path); return; }
           const stmtPath = path.parent;
-          const statements = translateCallback(path.node.arguments, report, needs, path.node);
+          const statements = translateCallback(path.node.arguments, report, needs, path.node, fn);
           const isLast = stmtPath.parent && stmtPath.parent.node === body &&
             body.body[body.body.length - 1] === stmtPath.node;
           if (!isLast || (!statements.length && stmtPath.node.comments)) statements.push(b.returnStatement(null));
