@@ -52,9 +52,17 @@ struct MigrateArgs {
   std::string output;  // empty or "-": stdout
   std::string report;  // empty: none
   std::string mode = "rewrite";
-  std::string node_path = "node";
+  // The Hook and the Action are run side by side on these events: a count of generated events
+  // or an events file (as compare's --events); every difference becomes an error finding.
+  std::string verify_events = "200";
+  bool no_verify = false;
+  std::vector<std::string> verify_ignore;  // paths of the compared record, as compare's --ignore
+  std::vector<std::string> secrets;  // --secret NAME=VALUE, for both when verifying
+  adapters::SourceOptions sources;
+  adapters::PoolOptions pool;        // node_path also runs the transformation
 };
-// Exit 0 converted with no finding above info, 2 converted with findings, 1 could not convert.
+// Exit 0 converted with no finding above info (and, verified, no difference), 2 converted with
+// findings, 1 could not convert.
 int MigrateCommand(const MigrateArgs& args, std::ostream& out, std::ostream& err);
 
 struct CompareArgs {

@@ -19,6 +19,7 @@
 #include "prereg/adapters/runtime.h"
 #include "prereg/migration/compare.h"
 #include "prereg/migration/events.h"
+#include "side_by_side.h"
 
 namespace prereg::cli {
 
@@ -27,71 +28,11 @@ using json = nlohmann::json;
 
 namespace {
 
-struct EventSource {
-  std::string where;        // "line 17" or a file name
-  std::string id;           // transaction.correlation_id when the event has one
-  std::string pipe_prefix;  // shell text feeding this event to `--event -`, or empty
-  std::string event_arg;    // the --event argument: "-" or a quoted file name
-  Result<json> event = Status::Internal("not read");
-};
-
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-Result<std::vector<EventSource>> ReadEvents(const std::string& path) {
-  std::vector<EventSource> events;
-  std::error_code ec;
-  auto with_id = [](EventSource s) {
-    if (s.event.ok()) {
-      const auto& e = s.event.value();
-      if (e.contains("transaction") && e["transaction"].is_object() &&
-          e["transaction"].value("correlation_id", json()).is_string()) {
-        s.id = e["transaction"]["correlation_id"].get<std::string>();
-      }
-    }
-    return s;
-  };
-  if (fs::is_directory(path, ec)) {
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(path, ec)) {
-      if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());
-    }
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) {
-      events.push_back(with_id({f.filename().string(), "", "", ShellQuote(f.string()), ReadEvent(f.string())}));
-    }
-    if (events.empty()) return Status::InvalidArgument(fmt::format("no *.json events in {}", path));
-    return events;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(fmt::format("cannot read events file {}", path));
-  std::string line;
-  for (size_t n = 1; std::getline(in, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto parsed = ParseEvent(line);
-    events.push_back(with_id(
-        {fmt::format("line {}", n), "", fmt::format("sed -n '{}p' {} | ", n, ShellQuote(path)), "-",
-         parsed.ok() ? Result<json>(parsed.value())
-                     : Result<json>(Status::InvalidArgument(
-                           fmt::format("{} line {}: {}", path, n, parsed.status().message())))}));
-  }
-  if (events.empty()) return Status::InvalidArgument(fmt::format("{} holds no events", path));
-  return events;
-}
-
 std::string SelfPath() {
   std::error_code ec;
   auto p = fs::read_symlink("/proc/self/exe", ec);
   return ec ? std::string("prereg") : p.string();
 }
-
-// The two decisions for one event.
-struct SideRecords {
-  std::optional<DecisionRecord> old_record, new_record;
-};
 
 }  // namespace
 
@@ -144,42 +85,11 @@ int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err
   // the scripts, decide which sign-ups time out. Each script has its own workers, and an event
   // is in one step of each side at a time: workers x executions per worker events fit.
   const auto& list = events.value();
-  std::vector<SideRecords> results(list.size());
-  const size_t window = static_cast<size_t>(std::max(1, args.pool.workers)) *
-                        static_cast<size_t>(std::max(1, args.pool.concurrency));
-  size_t next = 0, done = 0, in_flight = 0;
   const auto start = std::chrono::steady_clock::now();
-  auto last_progress = start;
-  std::function<void()> launch = [&] {
-    while (in_flight < window && next < list.size()) {
-      const size_t i = next++;
-      if (!list[i].event.ok()) {
-        ++done;
-        continue;
-      }
-      in_flight += 1;
-      auto pending = std::make_shared<int>(2);
-      auto finish_one = [&, pending] {
-        if (--*pending > 0) return;
-        --in_flight;
-        ++done;
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last_progress > std::chrono::seconds(1)) {
-          last_progress = now;
-          err << fmt::format("prereg compare: {}/{} events\n", done, list.size());
-        }
-        launch();
-      };
-      // The events passed ParseEvent, so the executor accepts them.
-      (void)ExecuteFlow(*old_flow.value(), list[i].event.value(), &runtime.scheduler(),
-                        [&, i, finish_one](DecisionRecord r) { results[i].old_record = std::move(r); finish_one(); });
-      (void)ExecuteFlow(*new_flow.value(), list[i].event.value(), &runtime.scheduler(),
-                        [&, i, finish_one](DecisionRecord r) { results[i].new_record = std::move(r); finish_one(); });
-    }
-  };
-  launch();
-  // Events left without both decisions (the loop ran out of work) are reported as errors below.
-  (void)adapters::RunUntil(runtime.io(), [&] { return done == list.size(); });
+  const auto results = RunSideBySide(
+      runtime, *old_flow.value(), *new_flow.value(), list,
+      static_cast<size_t>(std::max(1, args.pool.workers)) * static_cast<size_t>(std::max(1, args.pool.concurrency)),
+      [&err](size_t done, size_t total) { err << fmt::format("prereg compare: {}/{} events\n", done, total); });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

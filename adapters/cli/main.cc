@@ -231,6 +231,9 @@ int main(int argc, char** argv) {
   AddPoolOptions(serve_cmd, &serve.pool);
 
   prereg::cli::MigrateArgs migrate;
+  migrate.pool.workers = 1;  // as compare: one worker per script, many executions at once
+  migrate.pool.concurrency = 16;
+  migrate.pool.spin_us = 0;
   auto* migrate_cmd = app.add_subcommand(
       "migrate",
       "Convert a Hook into an Action and report every construct not converted or not proven "
@@ -252,8 +255,22 @@ int main(int argc, char** argv) {
                           "unchanged inside an adapter Action, equivalent by construction")
       ->check(CLI::IsMember({"rewrite", "wrap"}))
       ->capture_default_str();
-  migrate_cmd->add_option("--node", migrate.node_path, "Path to the node executable")
+  migrate_cmd->add_option("--verify-events", migrate.verify_events,
+                          "Check the Action against the Hook on this many generated events, or on "
+                          "the events of a file (JSONL or a folder of .json, as compare's "
+                          "--events): every difference is an error finding")
       ->capture_default_str();
+  migrate_cmd->add_option("--verify-ignore", migrate.verify_ignore,
+                          "While checking, ignore this path of the compared record (repeatable), "
+                          "e.g. user.app_metadata.signup_ts for a value that differs every run")
+      ->allow_extra_args(false);
+  migrate_cmd->add_flag("--no-verify", migrate.no_verify,
+                        "Do not run the Hook and the Action (for a Hook that must not run here)");
+  migrate_cmd->add_option("--secret", migrate.secrets,
+                          "NAME=VALUE secret for the Hook and the Action while checking "
+                          "(repeatable)")
+      ->allow_extra_args(false);
+  AddPoolOptions(migrate_cmd, &migrate.pool);
 
   prereg::cli::CompareArgs compare;
   // Measured on 2 cores (bench/README.md): one worker per script running 16 executions at once

@@ -110,6 +110,7 @@ nlohmann::ordered_json ReportJson(const Migration& m, const std::string& hook_na
     deps.push_back({{"name", d.name}, {"version", d.version}, {"line", d.line}});
   }
   report["dependencies"] = std::move(deps);
+  if (!m.verification.is_null()) report["verification"] = m.verification;
   report["summary"] = {{"info", counts[0]}, {"warning", counts[1]}, {"error", counts[2]}};
   return report;
 }
@@ -119,8 +120,9 @@ std::string Summary(const Migration& m, const std::string& hook_name, const std:
   std::string lines;
   for (const auto& f : m.findings) {
     ++counts[static_cast<int>(f.severity)];
-    lines += fmt::format("  {}:{}:{}: {} [{}] {}\n      fix: {}\n", hook_name, f.line, f.column,
-                         SeverityName(f.severity), f.rule, f.message, f.suggestion);
+    const auto where = f.line > 0 ? fmt::format("{}:{}:{}", hook_name, f.line, f.column) : hook_name;
+    lines += fmt::format("  {}: {} [{}] {}\n      fix: {}\n", where, SeverityName(f.severity), f.rule,
+                         f.message, f.suggestion);
   }
   for (const auto& d : m.dependencies) {
     lines += fmt::format("  dependency: {} {} (from line {})\n", d.name, d.version, d.line);

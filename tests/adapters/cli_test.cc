@@ -322,10 +322,12 @@ TEST_CASE("CLI migrate: convert a Hook, read the report, run the Action", "[adap
                        "  cb(null, {user: {app_metadata: {lang: context.request.language}}});\n};\n");
   auto r = Cli(dir, "migrate hook.js -o action.js --report report.json");
   CHECK(r.code == 2);  // converted, with a finding above info (the password)
-  CHECK_THAT(r.err, Catch::Contains("hook.js -> action.js (rewrite): 1 error(s)") &&
-                        Catch::Contains("hook.js:2:") && Catch::Contains("[password]"));
+  // The password finding, and the check run on generated events confirming it.
+  CHECK_THAT(r.err, Catch::Contains("hook.js -> action.js (rewrite): 2 error(s)") &&
+                        Catch::Contains("hook.js:2:") && Catch::Contains("[password]") &&
+                        Catch::Contains("[verify-difference]"));
   auto report = json::parse(testing::ReadAllText(dir.path() / "report.json"));
-  CHECK(report["summary"]["error"] == 1);
+  CHECK(report["summary"]["error"] == 2);
   CHECK(report["findings"][0]["rule"] == "password");
   auto run = Cli(dir, "run --event '" PREREG_EXAMPLES_DIR "/events/signup.json' action.js");
   CHECK(run.code == 0);
@@ -344,6 +346,55 @@ TEST_CASE("CLI migrate: convert a Hook, read the report, run the Action", "[adap
   CHECK(refused.code == 1);
   CHECK_THAT(refused.err, Catch::Contains("not a Hook"));
   CHECK(Cli(dir, "migrate missing.js").code == 1);
+}
+
+TEST_CASE("CLI migrate: runs the Hook and the Action side by side; a difference is an error finding",
+          "[adapters][cli][migration]") {
+  TempDir dir;
+  // A/B bucketing: converted without a static finding, yet no two runs agree.
+  dir.Write("ab.js", "module.exports = function (user, context, cb) {\n"
+                     "  cb(null, {user: {app_metadata: {group: Math.random() < 0.5 ? 'a' : 'b'}}});\n};\n");
+  auto ab = Cli(dir, "migrate ab.js -o ab-action.js --report ab.json");
+  CHECK(ab.code == 2);
+  CHECK_THAT(ab.err, Catch::Contains("on 200 events") && Catch::Contains("[verify-difference]") &&
+                         Catch::Contains("in user.app_metadata.group") &&
+                         Catch::Contains("prereg compare --old 'ab.js' --new 'ab-action.js'"));
+  auto report = json::parse(testing::ReadAllText(dir.path() / "ab.json"));
+  CHECK(report["summary"]["error"] == 1);
+  CHECK(report["verification"]["events"] == 200);
+  CHECK(report["verification"]["different"].get<int>() > 0);
+  CHECK(report["verification"]["differences"].size() == report["verification"]["different"].get<size_t>());
+  // The field meant to differ can be left out; then nothing differs.
+  auto ignored = Cli(dir, "migrate ab.js --verify-ignore user.app_metadata.group --verify-events 40");
+  CHECK(ignored.code == 0);
+  CHECK_THAT(ignored.err, Catch::Contains("40 events: 40 decided alike, 0 differently"));
+  auto unchecked = Cli(dir, "migrate ab.js --no-verify --report unchecked.json");
+  CHECK(unchecked.code == 0);
+  CHECK_THAT(unchecked.err, !Catch::Contains("decided alike"));
+  CHECK_FALSE(json::parse(testing::ReadAllText(dir.path() / "unchecked.json")).contains("verification"));
+
+  // Both sides failing for want of a module prove nothing: said so, and not an exit 0.
+  dir.Write("needs.js", "module.exports = function (user, context, cb) {\n"
+                        "  const pad = require('prereg-test-absent-module');\n"
+                        "  cb(null, {user: {app_metadata: {code: String(pad(1, 3))}}});\n};\n");
+  auto needs = Cli(dir, "migrate needs.js --verify-events 10");
+  CHECK(needs.code == 2);
+  CHECK_THAT(needs.err, Catch::Contains("[verify-inconclusive]") &&
+                            Catch::Contains("prereg-test-absent-module") && Catch::Contains("10 inconclusive"));
+
+  // Events from a file; a count out of range is a usage error.
+  auto gen = Cli(dir, "events generate --count 5 --seed 9");
+  REQUIRE(gen.code == 0);
+  dir.Write("five.jsonl", gen.out);
+  dir.Write("same.js", "module.exports = function (user, context, cb) {\n"
+                       "  if ((user.email || '').endsWith('.org')) return cb(new Error('no .org'));\n"
+                       "  cb(null, {user: {user_metadata: {seen: true}}});\n};\n");
+  auto same = Cli(dir, "migrate same.js --verify-events five.jsonl");
+  CHECK(same.code == 0);
+  CHECK_THAT(same.err, Catch::Contains("5 events: 5 decided alike"));
+  auto zero = Cli(dir, "migrate same.js --verify-events 0");
+  CHECK(zero.code == 1);
+  CHECK_THAT(zero.err, Catch::Contains("--verify-events 0") && Catch::Contains("--no-verify"));
 }
 
 }  // namespace

@@ -44,6 +44,9 @@ struct Migration {
   std::string action;  // the Action's source
   std::vector<Finding> findings;
   std::vector<Dependency> dependencies;
+  // What running the Hook and the Action side by side found (`prereg migrate` without
+  // --no-verify): counts and every differing event; null when not run.
+  nlohmann::ordered_json verification;
 
   // True when a finding is a warning or an error: the Action may decide differently.
   bool HasFindingsAboveInfo() const;
