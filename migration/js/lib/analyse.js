@@ -6,7 +6,13 @@ const recast = require('recast');
 
 const n = recast.types.namedTypes;
 
+// Profile fields a Hook may write on its user object to no effect: neither Hooks nor Actions
+// create the user from them (only the response's metadata counts).
+const PROFILE_FIELDS = new Set(['name', 'given_name', 'family_name', 'nickname', 'picture', 'username',
+  'email', 'phoneNumber', 'phone_number', 'user_id', 'blocked', 'emailVerified', 'email_verified']);
+
 function analyse(ast, fnPath, names, report) {
+  localErrorClass(ast, report);
   const fnScope = fnPath.scope;
   const bound = (path, name) => {
     const scope = path.scope && path.scope.lookup(name);
@@ -50,6 +56,17 @@ function analyse(ast, fnPath, names, report) {
     },
     visitAssignmentExpression(path) {
       flagModuleState(path, path.node.left, report, fnScope);
+      const left = path.node.left;
+      if (names.user && n.MemberExpression.check(left) && n.Identifier.check(left.object) &&
+          left.object.name === names.user && bound(path, names.user)) {
+        const field = !left.computed && n.Identifier.check(left.property) ? left.property.name :
+          (n.StringLiteral.check(left.property) ? left.property.value : null);
+        if (PROFILE_FIELDS.has(field)) {
+          report.add('user-field-write', 'warning', left,
+            `writing user.${field} has no effect: Hooks and Actions create the user from the sign-up, and only the response's metadata (api.user.set*Metadata in Actions) changes it`,
+            `remove the write, or keep the value in metadata (for example user_metadata.${field})`);
+        }
+      }
       this.traverse(path);
     },
     visitUpdateExpression(path) {
@@ -57,6 +74,48 @@ function analyse(ast, fnPath, names, report) {
       this.traverse(path);
     },
   });
+}
+
+// A PreUserRegistrationError declared in the file hides the global one. Unless it extends Error
+// and names itself 'PreUserRegistrationError', Auth0 took it for a plain error: the sign-up was
+// denied, but its friendly message never reached the user.
+function localErrorClass(ast, report) {
+  recast.visit(ast, {
+    visitClassDeclaration(path) {
+      const node = path.node;
+      if (node.id && node.id.name === 'PreUserRegistrationError') {
+        const extendsError = n.Identifier.check(node.superClass) && node.superClass.name === 'Error';
+        let named = false;
+        recast.visit(node.body, {
+          visitAssignmentExpression(p) {
+            const l = p.node.left;
+            if (n.MemberExpression.check(l) && n.ThisExpression.check(l.object) && !l.computed &&
+                n.Identifier.check(l.property) && l.property.name === 'name' &&
+                n.StringLiteral.check(p.node.right) && p.node.right.value === 'PreUserRegistrationError') named = true;
+            this.traverse(p);
+          },
+        });
+        flagLocalClass(node, extendsError && named, report);
+      }
+      return false;
+    },
+    visitFunctionDeclaration(path) {
+      if (path.node.id && path.node.id.name === 'PreUserRegistrationError') flagLocalClass(path.node, false, report);
+      return false;
+    },
+  });
+}
+
+function flagLocalClass(node, likeGlobal, report) {
+  if (likeGlobal) {
+    report.add('local-error-class', 'info', node,
+      'the file declares its own PreUserRegistrationError, which extends Error and names itself as the global one does: it is kept',
+      'nothing to change');
+    return;
+  }
+  report.add('local-error-class', 'warning', node,
+    'the file declares its own PreUserRegistrationError, hiding the global one; it does not extend Error and set name = \'PreUserRegistrationError\', so Auth0 took it for a plain error: the sign-up was denied but its friendly message never reached the user (the Action keeps that)',
+    'delete the declaration to use the global class (Hooks) or api.access.deny(reason, userMessage) (Actions), if the user should see the message');
 }
 
 // Writes from the handler to variables declared outside it.

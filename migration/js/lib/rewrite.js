@@ -66,7 +66,9 @@ function apiCall(path2, method, args) {
 }
 
 // Statements equivalent to cb(...args), or a helper call. `needs` records helpers used.
-function translateCallback(args, report, needs, node, fn) {
+// `localError`: the file declares its own PreUserRegistrationError, which the helper treats as
+// the Hook adapter did.
+function translateCallback(args, report, needs, node, fn, localError) {
   const [err, res] = args;
   if (args.length === 0 || (isNullish(err) && (args.length < 2 || isNullish(res)))) return [];
   if (isNullish(err)) {
@@ -79,7 +81,8 @@ function translateCallback(args, report, needs, node, fn) {
       'replace the response object with direct api.user.setAppMetadata/setUserMetadata calls when convenient');
     return [b.expressionStatement(b.callExpression(b.identifier(HELPER_NAME), [b.identifier('api'), b.nullLiteral(), res]))];
   }
-  if (n.NewExpression.check(err) && n.Identifier.check(err.callee)) {
+  if (n.NewExpression.check(err) && n.Identifier.check(err.callee) &&
+      !(localError && err.callee.name === 'PreUserRegistrationError')) {
     const [m, f] = err.arguments;
     if (err.callee.name === 'PreUserRegistrationError' && m && isStringish(m) && err.arguments.length <= 2) {
       let friendly;
@@ -212,6 +215,20 @@ function isWriteTarget(path) {
   if (n.UpdateExpression.check(p)) return true;
   if (n.ForInStatement.check(p) || n.ForOfStatement.check(p)) return p.left === child.node;
   return false;
+}
+
+// Is `callPath` a deny, `cb(error)`, written as a statement the Hook does not return after, with
+// another cb call later in the source? Its code between then ran in the Hook, not in the Action.
+function fallsThrough(callPath, stmtPath, usage, cbName) {
+  const call = callPath.node;
+  if (!n.ExpressionStatement.check(stmtPath.node) || isNullish(call.arguments[0])) return false;
+  const siblings = stmtPath.parent && stmtPath.parent.node.body;
+  if (Array.isArray(siblings)) {
+    const next = siblings[siblings.indexOf(stmtPath.node) + 1];
+    if (next && (n.ReturnStatement.check(next) || n.ThrowStatement.check(next))) return false;
+  }
+  return usage.cbDirect.concat(usage.cbIndirect).some((other) => other !== call.callee &&
+    other.name === cbName && other.start > call.end);
 }
 
 // Does this statement list end every path by calling cb, returning its result or throwing?
@@ -364,7 +381,13 @@ function rewrite(ast, hook, report, dependencies) {
         visitCallExpression(path) {
           if (path.node.callee !== node) { this.traverse(path); return; }
           const stmtPath = path.parent;
-          const statements = translateCallback(path.node.arguments, report, needs, path.node, fn);
+          if (fallsThrough(path, stmtPath, usage, names.cb)) {
+            report.add('cb-after-deny', 'warning', path.node,
+              'the Hook does not return after this cb, and calls cb again further on: only the first call counted (the second was ignored, but the code between ran); the Action returns here, so that code no longer runs',
+              'make sure nothing after this cb mattered (a log, a request), or move it before the deny');
+          }
+          const statements = translateCallback(path.node.arguments, report, needs, path.node, fn,
+            Boolean(path.scope.lookup('PreUserRegistrationError')));
           const isLast = stmtPath.parent && stmtPath.parent.node === body &&
             body.body[body.body.length - 1] === stmtPath.node;
           if (!isLast || (!statements.length && stmtPath.node.comments)) statements.push(b.returnStatement(null));
