@@ -1,5 +1,6 @@
 #include "commands.h"
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include "prereg/actions/event.h"
 #include "prereg/adapters/cache_stores.h"
 #include "prereg/adapters/runtime.h"
+#include "side_by_side.h"
 
 namespace prereg::cli {
 
@@ -106,6 +108,32 @@ std::string RenderText(const DecisionRecord& r) {
   return out;
 }
 
+std::optional<std::string> MissingModule(const DecisionRecord& record, const adapters::FlowSpec& spec) {
+  if (record.outcome != Outcome::kError || !record.error) return std::nullopt;
+  static constexpr std::string_view kSign = "Cannot find module '";
+  const auto& message = record.error->message;
+  const auto at = message.find(kSign);
+  if (at == std::string::npos) return std::nullopt;
+  const auto end = message.find('\'', at + kSign.size());
+  if (end == std::string::npos) return std::nullopt;
+  const std::string module = message.substr(at + kSign.size(), end - at - kSign.size());
+  std::string script = record.error->step;
+  for (const auto& step : spec.steps) {
+    if (step.name == record.error->step) script = step.script;
+  }
+  const auto dir = std::filesystem::path(script).parent_path().string();
+  if (module.empty() || module[0] == '.' || module[0] == '/') {
+    return fmt::format("step \"{}\" ({}) requires {}, which does not exist", record.error->step, script,
+                       module);
+  }
+  // The package: "x" of "x/sub", "@scope/x" of "@scope/x/sub".
+  auto slash = module.find('/', module[0] == '@' ? module.find('/') + 1 : 0);
+  const auto package = module.substr(0, slash);
+  return fmt::format("step \"{}\" ({}) requires '{}', which is not installed where the script can load "
+                     "it: run  cd {} && npm install {}",
+                     record.error->step, script, module, ShellQuote(dir.empty() ? "." : dir), ShellQuote(package));
+}
+
 Status AddSecretArguments(const std::vector<std::string>& texts, adapters::SourceOptions* sources) {
   for (const auto& text : texts) {
     auto secret = adapters::ParseSecret(text);
@@ -159,6 +187,9 @@ int RunCommand(const RunArgs& args, std::ostream& out, std::ostream& err) {
   if (!record.ok()) return fail(record.status());
   out << (args.format == "text" ? RenderText(record.value())
                                 : DumpJson(record.value().ToJson(), 2) + "\n");
+  if (auto missing = MissingModule(record.value(), spec.value())) {
+    return fail(Status::NotFound(*missing));
+  }
   return ExitCodeFor(record.value().outcome);
 }
 

@@ -93,6 +93,11 @@ struct EventsArgs {
 };
 int EventsGenerateCommand(const EventsArgs& args, std::ostream& out, std::ostream& err);
 
+// When `record` failed because a step requires a module that is not installed (or a file that
+// is not there): what to tell the operator — the module, the script and the npm command. A setup
+// error, not a decision (exit kExitUsage). nullopt otherwise.
+std::optional<std::string> MissingModule(const DecisionRecord& record, const adapters::FlowSpec& spec);
+
 // Escapes text for XML attributes and content (JUnit reports).
 std::string XmlEscape(const std::string& s);
 

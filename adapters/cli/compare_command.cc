@@ -7,6 +7,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -92,6 +93,21 @@ int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err
       [&err](size_t done, size_t total) { err << fmt::format("prereg compare: {}/{} events\n", done, total); });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  // A module that cannot be found is a setup error, not a difference: nothing is compared.
+  std::set<std::string> missing;
+  for (const auto& r : results) {
+    if (r.old_record) {
+      if (auto m = MissingModule(*r.old_record, old_spec.value())) missing.insert("--old: " + *m);
+    }
+    if (r.new_record) {
+      if (auto m = MissingModule(*r.new_record, new_spec.value())) missing.insert("--new: " + *m);
+    }
+  }
+  if (!missing.empty()) {
+    for (const auto& m : missing) err << "prereg compare: " << m << "\n";
+    return fail("nothing was compared: install what the scripts require and run again");
+  }
 
   // Compare and report.
   const std::string self = SelfPath();

@@ -128,7 +128,9 @@ Status Verify(const MigrateArgs& args, const std::string& hook_path, const std::
     const auto& action_record = *results[i].new_record;
     if (hook_record.outcome == Outcome::kError && action_record.outcome == Outcome::kError &&
         hook_record.error && LacksItsSetting(hook_record.error->message)) {
-      if (inconclusive++ == 0) first_failure = hook_record.error->message;
+      if (inconclusive++ == 0) {
+        first_failure = MissingModule(hook_record, hook_spec.value()).value_or(hook_record.error->message);
+      }
       continue;
     }
     const auto diffs = migration::DiffRecords(migration::NormalizeRecord(hook_record, args.verify_ignore),
@@ -170,7 +172,7 @@ Status Verify(const MigrateArgs& args, const std::string& hook_path, const std::
     m->findings.push_back(
         {"verify-inconclusive", migration::Severity::kWarning, 0, 0,
          fmt::format("on {} of {} events both the Hook and the Action failed for want of a module "
-                     "or a service, so nothing was compared there; the Hook's first error: {}",
+                     "or a service, so nothing was compared there; the first: {}",
                      inconclusive, list.size(), first_failure),
          "verify where the Hook's services and modules are reachable, or give --verify-events "
          "FILE with events the Hook handles"});

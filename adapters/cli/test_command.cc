@@ -146,7 +146,8 @@ std::vector<std::string> CheckExpectations(const json& expect, const DecisionRec
 // state), taken from the processes the pool keeps started (PoolOptions::warm).
 std::vector<std::string> RunCase(const json& c, const fs::path& dir,
                                  const adapters::SourceOptions& sources, adapters::Runtime& runtime,
-                                 const std::shared_ptr<Cache>& shared_cache, std::ostream& err) {
+                                 const std::shared_ptr<Cache>& shared_cache, std::ostream& err,
+                                 bool* setup_error) {
   for (const auto& [key, value] : c.items()) {
     static const std::set<std::string> kKnown = {"name", "steps", "event", "secrets",
                                                  "timeout_ms", "cache", "expect"};
@@ -210,6 +211,10 @@ std::vector<std::string> RunCase(const json& c, const fs::path& dir,
   }
   auto record = runtime.Run(*flow.value(), event);
   if (!record.ok()) return {record.status().message()};
+  if (auto missing = MissingModule(record.value(), spec.value())) {
+    *setup_error = true;
+    return {"setup error: " + *missing};
+  }
   return CheckExpectations(c["expect"], record.value());
 }
 
@@ -306,6 +311,7 @@ int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err) {
   }
   PrintWarnings(runtime.pool(), "prereg test", err);
   std::vector<CaseResult> results;
+  bool setup_error = false;  // a case could not run as written (a module is missing)
   for (const auto& file : files) {
     std::ifstream in(file, std::ios::binary);
     std::stringstream text;
@@ -332,7 +338,8 @@ int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err) {
                    ? c["name"].get<std::string>()
                    : file.stem().string() + (cases.size() > 1 ? fmt::format("[{}]", i) : "");
       const auto start = std::chrono::steady_clock::now();
-      r.failures = c.is_object() ? RunCase(c, file.parent_path(), args.sources, runtime, shared_cache, err)
+      r.failures = c.is_object() ? RunCase(c, file.parent_path(), args.sources, runtime, shared_cache, err,
+                                           &setup_error)
                                  : std::vector<std::string>{"a case must be a JSON object"};
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       for (const auto& f : r.failures) out << "FAIL " << r.file << ": " << r.name << ": " << f << "\n";
@@ -348,6 +355,11 @@ int TestCommand(const TestArgs& args, std::ostream& out, std::ostream& err) {
     }
   }
   out << fmt::format("{} passed, {} failed\n", results.size() - failed, failed);
+  if (setup_error) {
+    err << "prereg test: some cases could not run: a module their scripts require is missing (see "
+           "the setup errors above)\n";
+    return kExitUsage;
+  }
   return failed == 0 ? 0 : kExitDeny;
 }
 

@@ -368,7 +368,12 @@ function describeError(e, script) {
   try {
     if (e !== null && typeof e === 'object' && ('message' in e || e instanceof ErrorCtor)) {
       const name = e.name || 'Error';
-      return shortText(`${safeString(name)}: ${safeString(e.message)}${locate(e, script)}`);
+      let message = safeString(e.message);
+      if (e.code === 'MODULE_NOT_FOUND') {  // drop Node's "Require stack", which names the runner
+        const eol = StringIndexOf(message, '\n');
+        if (eol >= 0) message = StringSlice(message, 0, eol);
+      }
+      return shortText(`${safeString(name)}: ${message}${locate(e, script)}`);
     }
     return shortText(`threw ${typeof e === 'string' ? quote(e) : safeString(e)}`);
   } catch (err) {  // a getter that throws, say

@@ -23,6 +23,7 @@
 //   return cb(...)                                    ...; return;
 //   cb inside a callback (request, https.get, ...)    the handler awaits a promise settled by cb
 //   require('x@1.2.3')                                require('x'), x 1.2.3 listed as a dependency
+//   require('x'), anywhere in the file                x listed as a dependency (no version)
 // Whatever it cannot prove equivalent becomes a finding.
 //
 // By concern: lib/report.js (findings, pinned dependencies), lib/hook.js (finding the Hook),
@@ -35,7 +36,7 @@ const recast = require('recast');
 
 const babel = require('recast/parsers/babel');
 const {findHook, bareFunctionAt, exportBareFunction} = require('./lib/hook');
-const {makeCollector, stripVersionedRequires} = require('./lib/report');
+const {makeCollector, stripVersionedRequires, listRequires} = require('./lib/report');
 const {rewrite} = require('./lib/rewrite');
 const {wrap} = require('./lib/wrap');
 
@@ -76,6 +77,7 @@ function main() {
   const report = makeCollector();
   const dependencies = [];
   stripVersionedRequires(ast, report, dependencies);
+  listRequires(ast, report, dependencies);
   const hook = findHook(ast);
   if (hook && bare) {
     report.add('bare-function', 'info', hook.statement,

@@ -125,7 +125,9 @@ std::string Summary(const Migration& m, const std::string& hook_name, const std:
                          f.message, f.suggestion);
   }
   for (const auto& d : m.dependencies) {
-    lines += fmt::format("  dependency: {} {} (from line {})\n", d.name, d.version, d.line);
+    lines += d.version.empty()
+                 ? fmt::format("  dependency: {}, no version pinned (from line {})\n", d.name, d.line)
+                 : fmt::format("  dependency: {} {} (from line {})\n", d.name, d.version, d.line);
   }
   return fmt::format("prereg migrate: {} -> {} ({}): {} error(s), {} warning(s), {} info\n{}{}",
                      hook_name, output, ModeName(m.mode), counts[2], counts[1], counts[0], lines,

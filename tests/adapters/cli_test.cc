@@ -348,6 +348,35 @@ TEST_CASE("CLI migrate: convert a Hook, read the report, run the Action", "[adap
   CHECK(Cli(dir, "migrate missing.js").code == 1);
 }
 
+TEST_CASE("CLI: a module a script requires and cannot find is a setup error in run, test and compare",
+          "[adapters][cli]") {
+  TempDir dir;
+  dir.Write("needs.js", "module.exports = function (user, context, cb) {\n"
+                        "  const client = require('@prereg-test/absent-module/client');\n"
+                        "  cb(null, {user: {app_metadata: {client: String(client)}}});\n};\n");
+  dir.Write("plain.js", "module.exports = function (user, context, cb) { cb(); };\n");
+  const std::string script = (dir.path() / "needs.js").string();
+  auto run = Cli(dir, "run needs.js");
+  CHECK(run.code == 1);
+  CHECK_THAT(run.err, Catch::Contains("step \"needs\" (" + script + ") requires '@prereg-test/absent-module/client'") &&
+                          Catch::Contains("npm install '@prereg-test/absent-module'"));
+  CHECK_THAT(run.err, !Catch::Contains("Require stack"));
+
+  // Even a case expecting an error does not pass on a missing module.
+  dir.Write("needs.case.json", R"({"steps": ["needs.js"], "expect": {"outcome": "error"}})");
+  auto test = Cli(dir, "test needs.case.json");
+  CHECK(test.code == 1);
+  CHECK_THAT(test.out, Catch::Contains("setup error: step \"needs\""));
+
+  auto gen = Cli(dir, "events generate --count 5 --seed 2");
+  REQUIRE(gen.code == 0);
+  dir.Write("events.jsonl", gen.out);
+  auto compare = Cli(dir, "compare --old needs.js --new plain.js --events events.jsonl");
+  CHECK(compare.code == 1);
+  CHECK_THAT(compare.err, Catch::Contains("--old: step \"needs\"") && Catch::Contains("nothing was compared"));
+  CHECK_THAT(compare.out, !Catch::Contains("DIFF"));
+}
+
 TEST_CASE("CLI migrate: runs the Hook and the Action side by side; a difference is an error finding",
           "[adapters][cli][migration]") {
   TempDir dir;
