@@ -43,28 +43,29 @@ struct Place {
   const char* city;
   const char* time_zone;
   const char* ip_prefix;
+  const char* ip6_prefix;  // the first 32 bits of an ISP's allocation there; null: none in use
   const char* language;
   const char* locale;
   double latitude, longitude;
 };
 
 constexpr std::array<Place, 16> kPlaces = {{
-    {"GB", "GBR", "United Kingdom", "EU", "London", "Europe/London", "81.2.69.", "en-GB", "en", 51.5, -0.1},
-    {"FR", "FRA", "France", "EU", "Paris", "Europe/Paris", "90.84.", "fr-FR", "fr", 48.9, 2.3},
-    {"DE", "DEU", "Germany", "EU", "Berlin", "Europe/Berlin", "85.214.", "de-DE", "de", 52.5, 13.4},
-    {"US", "USA", "United States", "NA", "Seattle", "America/Los_Angeles", "198.51.100.", "en-US", "en", 47.6, -122.3},
-    {"CA", "CAN", "Canada", "NA", "Montréal", "America/Toronto", "142.112.", "fr-CA", "fr-CA", 45.5, -73.6},
-    {"BR", "BRA", "Brazil", "SA", "São Paulo", "America/Sao_Paulo", "177.71.", "pt-BR", "pt-BR", -23.5, -46.6},
-    {"AR", "ARG", "Argentina", "SA", "Buenos Aires", "America/Argentina/Buenos_Aires", "181.46.", "es-AR", "es-419", -34.6, -58.4},
-    {"JP", "JPN", "Japan", "AS", "東京", "Asia/Tokyo", "133.242.", "ja-JP", "ja", 35.7, 139.7},
-    {"CN", "CHN", "China", "AS", "Shanghai", "Asia/Shanghai", "101.226.", "zh-CN", "zh-CN", 31.2, 121.5},
-    {"IN", "IND", "India", "AS", "Bengaluru", "Asia/Kolkata", "49.207.", "hi-IN", "hi", 12.97, 77.6},
-    {"KP", "PRK", "North Korea", "AS", "Pyongyang", "Asia/Pyongyang", "175.45.176.", "ko-KP", "ko", 39.0, 125.8},
-    {"AE", "ARE", "United Arab Emirates", "AS", "Dubai", "Asia/Dubai", "94.200.", "ar-AE", "ar", 25.2, 55.3},
-    {"NG", "NGA", "Nigeria", "AF", "Lagos", "Africa/Lagos", "102.89.", "en-NG", "en", 6.5, 3.4},
-    {"ZA", "ZAF", "South Africa", "AF", "Cape Town", "Africa/Johannesburg", "41.13.", "af-ZA", "en", -33.9, 18.4},
-    {"AU", "AUS", "Australia", "OC", "Sydney", "Australia/Sydney", "1.128.", "en-AU", "en", -33.9, 151.2},
-    {"NZ", "NZL", "New Zealand", "OC", "Auckland", "Pacific/Auckland", "202.27.", "mi-NZ", "en", -36.8, 174.8},
+    {"GB", "GBR", "United Kingdom", "EU", "London", "Europe/London", "81.2.69.", "2a00:23c4", "en-GB", "en", 51.5, -0.1},
+    {"FR", "FRA", "France", "EU", "Paris", "Europe/Paris", "90.84.", "2a01:cb00", "fr-FR", "fr", 48.9, 2.3},
+    {"DE", "DEU", "Germany", "EU", "Berlin", "Europe/Berlin", "85.214.", "2003:e5", "de-DE", "de", 52.5, 13.4},
+    {"US", "USA", "United States", "NA", "Seattle", "America/Los_Angeles", "198.51.100.", "2601:601", "en-US", "en", 47.6, -122.3},
+    {"CA", "CAN", "Canada", "NA", "Montréal", "America/Toronto", "142.112.", "2607:fea8", "fr-CA", "fr-CA", 45.5, -73.6},
+    {"BR", "BRA", "Brazil", "SA", "São Paulo", "America/Sao_Paulo", "177.71.", "2804:14c", "pt-BR", "pt-BR", -23.5, -46.6},
+    {"AR", "ARG", "Argentina", "SA", "Buenos Aires", "America/Argentina/Buenos_Aires", "181.46.", "2800:810", "es-AR", "es-419", -34.6, -58.4},
+    {"JP", "JPN", "Japan", "AS", "東京", "Asia/Tokyo", "133.242.", "240b:10", "ja-JP", "ja", 35.7, 139.7},
+    {"CN", "CHN", "China", "AS", "Shanghai", "Asia/Shanghai", "101.226.", "240e:3a1", "zh-CN", "zh-CN", 31.2, 121.5},
+    {"IN", "IND", "India", "AS", "Bengaluru", "Asia/Kolkata", "49.207.", "2409:4040", "hi-IN", "hi", 12.97, 77.6},
+    {"KP", "PRK", "North Korea", "AS", "Pyongyang", "Asia/Pyongyang", "175.45.176.", nullptr, "ko-KP", "ko", 39.0, 125.8},
+    {"AE", "ARE", "United Arab Emirates", "AS", "Dubai", "Asia/Dubai", "94.200.", "2001:8f8", "ar-AE", "ar", 25.2, 55.3},
+    {"NG", "NGA", "Nigeria", "AF", "Lagos", "Africa/Lagos", "102.89.", "2c0f:f5c0", "en-NG", "en", 6.5, 3.4},
+    {"ZA", "ZAF", "South Africa", "AF", "Cape Town", "Africa/Johannesburg", "41.13.", "2c0f:fe38", "af-ZA", "en", -33.9, 18.4},
+    {"AU", "AUS", "Australia", "OC", "Sydney", "Australia/Sydney", "1.128.", "2001:8003", "en-AU", "en", -33.9, 151.2},
+    {"NZ", "NZL", "New Zealand", "OC", "Auckland", "Pacific/Auckland", "202.27.", "2404:4400", "mi-NZ", "en", -36.8, 174.8},
 }};
 
 constexpr std::array<const char*, 14> kGiven = {
@@ -120,6 +121,14 @@ std::string Ipv4In(const Place& place, Rng& rng) {
   return ip + std::to_string(1 + rng.Below(250));
 }
 
+// An IPv6 address in the place's allocation: its 32-bit prefix and 96 random bits, written as
+// inet_pton and Node's net.isIPv6 read it.
+std::string Ipv6In(const Place& place, Rng& rng) {
+  std::string ip = place.ip6_prefix;
+  for (int group = 0; group < 6; ++group) ip += fmt::format(":{:x}", rng.Below(65536));
+  return ip;
+}
+
 json Metadata(Rng& rng) {
   switch (rng.Below(6)) {
     case 0: return json::object();
@@ -154,7 +163,7 @@ json GenerateEvent(uint64_t seed, uint64_t index, const json& base) {
   event["user"] = std::move(user);
 
   json request = event.value("request", json::object());
-  request["ip"] = rng.Chance(10) ? fmt::format("2001:db8::{:x}", rng.Below(65536)) : Ipv4In(place, rng);
+  request["ip"] = rng.Chance(10) && place.ip6_prefix != nullptr ? Ipv6In(place, rng) : Ipv4In(place, rng);
   request["method"] = "POST";
   if (rng.Chance(90)) request["language"] = place.language;
   if (rng.Chance(80)) request["user_agent"] = rng.Pick(kUserAgents);

@@ -1,5 +1,8 @@
 #include "prereg/migration/compare.h"
 
+#include <arpa/inet.h>
+
+#include <map>
 #include <set>
 
 #include <catch2/catch.hpp>
@@ -84,7 +87,8 @@ TEST_CASE("Events: generation is deterministic per seed and every event is valid
   CHECK(GenerateEvent(42, 0) != GenerateEvent(42, 1));
   std::set<std::string> countries, languages, domains;
   int upper = 0, plus = 0, long_local = 0, no_email = 0, with_password = 0, with_security = 0,
-      without_transaction = 0, idn = 0;
+      without_transaction = 0, idn = 0, ipv6 = 0;
+  std::map<std::string, std::set<std::string>> v6_prefixes;  // country -> first two groups
   for (uint64_t i = 0; i < 2000; ++i) {
     const auto e = GenerateEvent(7, i);
     REQUIRE(CheckEvent(e).ok());
@@ -101,6 +105,16 @@ TEST_CASE("Events: generation is deterministic per seed and every event is valid
       long_local += email.find('@') == 64;
       idn += email.find("\xC3\xBC") != std::string::npos || email.find("\xE4\xBE\x8B") != std::string::npos;
     }
+    const auto ip = e["request"]["ip"].get<std::string>();
+    if (ip.find(':') != std::string::npos) {
+      ++ipv6;
+      unsigned char bytes[16];
+      CHECK(::inet_pton(AF_INET6, ip.c_str(), bytes) == 1);
+      // The place is drawn before the address: a country's IPv6 addresses share its prefix.
+      if (geo.contains("countryCode")) {
+        v6_prefixes[geo["countryCode"].get<std::string>()].insert(ip.substr(0, ip.find(':', ip.find(':') + 1)));
+      }
+    }
     with_password += e["request"]["body"].contains("password");
     with_security += e.contains("security_context");
     without_transaction += !e.contains("transaction");
@@ -108,7 +122,17 @@ TEST_CASE("Events: generation is deterministic per seed and every event is valid
   CHECK(countries.size() >= 12);
   CHECK(languages.size() >= 10);
   CHECK(domains.size() >= 8);
-  for (int n : {upper, plus, long_local, no_email, with_password, with_security, without_transaction, idn}) {
+  CHECK(v6_prefixes.size() >= 10);
+  CHECK(v6_prefixes.count("KP") == 0);  // no IPv6 in use there
+  std::set<std::string> all_prefixes;
+  for (const auto& [country, prefixes] : v6_prefixes) {
+    CAPTURE(country);
+    CHECK(prefixes.size() == 1);
+    CHECK(prefixes.begin()->rfind("2001:db8", 0) != 0);  // not the documentation range
+    all_prefixes.insert(prefixes.begin(), prefixes.end());
+  }
+  CHECK(all_prefixes.size() == v6_prefixes.size());
+  for (int n : {upper, plus, long_local, no_email, with_password, with_security, without_transaction, idn, ipv6}) {
     CHECK(n > 20);
     CHECK(n < 2000);
   }
