@@ -57,6 +57,7 @@ struct MigrateArgs {
   std::string verify_events = "200";
   bool no_verify = false;
   std::vector<std::string> verify_ignore;  // paths of the compared record, as compare's --ignore
+  int64_t verify_timeout_ms = 3000;  // per sign-up while checking: a Hook that never calls cb waits it out
   std::vector<std::string> secrets;  // --secret NAME=VALUE, for both when verifying
   adapters::SourceOptions sources;
   adapters::PoolOptions pool;        // node_path also runs the transformation

@@ -232,7 +232,7 @@ int main(int argc, char** argv) {
 
   prereg::cli::MigrateArgs migrate;
   migrate.pool.workers = 1;  // as compare: one worker per script, many executions at once
-  migrate.pool.concurrency = 16;
+  migrate.pool.concurrency = 64;  // sign-ups waiting out a Hook that never calls cb cost no CPU
   migrate.pool.spin_us = 0;
   auto* migrate_cmd = app.add_subcommand(
       "migrate",
@@ -264,6 +264,10 @@ int main(int argc, char** argv) {
                           "While checking, ignore this path of the compared record (repeatable), "
                           "e.g. user.app_metadata.signup_ts for a value that differs every run")
       ->allow_extra_args(false);
+  migrate_cmd->add_option("--verify-timeout-ms", migrate.verify_timeout_ms,
+                          "While checking, the time each sign-up may take on either side (a Hook "
+                          "that never calls cb waits it out; both sides timing out is inconclusive)")
+      ->capture_default_str();
   migrate_cmd->add_flag("--no-verify", migrate.no_verify,
                         "Do not run the Hook and the Action (for a Hook that must not run here)");
   migrate_cmd->add_option("--secret", migrate.secrets,
