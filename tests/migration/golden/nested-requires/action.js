@@ -1,6 +1,8 @@
 // Packages loaded where they are used, as real Hooks do: inside the function and its callbacks,
 // one pinned, one under a scope, one by a sub-path; Node's own modules and files are not packages.
 exports.onExecutePreUserRegistration = async (event, api) => {
+  const user = {tenant: event.tenant.id, username: event.user.username, email: event.user.email, emailVerified: false, phoneNumber: event.user.phone_number, phoneNumberVerified: false, user_metadata: event.user.user_metadata, app_metadata: event.user.app_metadata};
+
   await new Promise((resolve, reject) => {
     let settled = false;
     const cb = (error, response) => {
@@ -12,8 +14,10 @@ exports.onExecutePreUserRegistration = async (event, api) => {
     const fail = (e) => { if (!settled) { settled = true; reject(e); } };
     try {
       const crypto = require('crypto');
-      const digest = crypto.createHash('sha256').update(event.user.email || '').digest('hex');
+      const digest = crypto.createHash('sha256').update(user.email || '').digest('hex');
       if (!digest.startsWith('0')) return cb(null, {user: {app_metadata: {digest_head: digest.slice(0, 4)}}});
+      const plugin = event.secrets.AUDIT_PLUGIN;
+      if (plugin) require(plugin)(user);  // a name known only at run time
       const Sentry = require('@sentry/node');
       Sentry.init({dsn: event.secrets.SENTRY_DSN});
       require('lodash/get');
