@@ -119,6 +119,7 @@ function memberPath(node) {
 // The dashboard's starter, and responses assembled the same way, as direct calls:
 //   var response = {};                          (removed)
 //   response.user = user;  or  = {};            (removed)
+//   response.user = {app_metadata: {k: v}};     one set call per key
 //   response.user.app_metadata = {k: v, ...};   one set call per key
 //   response.user.app_metadata.k = v;           one set call (after such an object)
 //   cb(null, response);                         cb() — nothing left to apply
@@ -179,9 +180,24 @@ function rewriteStarter(fn, names, report) {
     if (!declared) return false;
     ++seen;
     if (target.length === 2 && target[1] === 'user') {
-      if (n.Identifier.check(value) && value.name === names.user) ++userAssigned;
-      else if (!n.ObjectExpression.check(value) || value.properties.length) return false;
-      replaced.set(s, []);
+      const calls = [];
+      if (n.Identifier.check(value) && value.name === names.user) {
+        ++userAssigned;
+      } else if (!n.ObjectExpression.check(value)) {
+        return false;
+      } else {
+        for (const prop of value.properties) {  // {app_metadata: {...}, user_metadata: {...}}
+          const kind = propertyName(prop);
+          if ((kind !== 'app_metadata' && kind !== 'user_metadata') || !n.ObjectExpression.check(prop.value)) return false;
+          for (const entry of prop.value.properties) {
+            const key = propertyName(entry);
+            if (key === null || !isSafeValue(entry.value, fn)) return false;
+            calls.push(metadataCall(kind, key, entry.value));
+          }
+          objects.add(kind);
+        }
+      }
+      replaced.set(s, calls);
     } else if (target.length === 3 && target[1] === 'user' &&
                (target[2] === 'app_metadata' || target[2] === 'user_metadata')) {
       if (!n.ObjectExpression.check(value)) return false;

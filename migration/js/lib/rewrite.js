@@ -68,11 +68,19 @@ function apiCall(path2, method, args) {
 // Statements equivalent to cb(...args), or a helper call. `needs` records helpers used.
 // `localError`: the file declares its own PreUserRegistrationError, which the helper treats as
 // the Hook adapter did.
-function translateCallback(args, report, needs, node, fn, localError) {
+// `userAsResponse`: the name of the Hook's user parameter when it is never reassigned nor given a
+// 'user' field, so that cb(null, user) sets nothing.
+function translateCallback(args, report, needs, node, fn, localError, userAsResponse) {
   const [err, res] = args;
   if (args.length === 0 || (isNullish(err) && (args.length < 2 || isNullish(res)))) return [];
   if (isNullish(err)) {
     if (n.ObjectExpression.check(res) && res.properties.length === 0) return [];
+    if (userAsResponse && n.Identifier.check(res) && res.name === userAsResponse) {
+      report.add('user-as-response', 'info', node,
+        `cb(null, ${res.name}, ...): a Hook's user has no 'user' field, so this response set nothing (only response.user.app_metadata and user_metadata count)`,
+        'nothing to change; to set metadata, call api.user.setAppMetadata / setUserMetadata');
+      return [];
+    }
     const calls = literalResponseCalls(res, report, fn);
     if (calls !== null) return calls;
     needs.helper = true;
@@ -273,7 +281,8 @@ function rewrite(ast, hook, report, dependencies) {
   if (n.BlockStatement.check(fn.body)) rewriteStarter(fn, names, report);
 
   // Pass 1: how are user, context and cb used?
-  const usage = {bareUser: false, bareContext: false, reassigned: new Set(), cbIndirect: [], cbDirect: []};
+  const usage = {bareUser: false, bareContext: false, userFieldWritten: false, reassigned: new Set(),
+    cbIndirect: [], cbDirect: []};
   recast.visit(fnPath.get('body'), {
     visitIdentifier(path) {
       const node = path.node;
@@ -283,8 +292,20 @@ function rewrite(ast, hook, report, dependencies) {
       const asKey = parent && n.ObjectProperty.check(parent) && parent.key === node && !parent.computed;
       if (asProperty || asKey) return false;
       if (isWriteTarget(path) && bound(path, node.name)) usage.reassigned.add(node.name);
-      if (bound(path, names.user) && node.name === names.user && !asObject) usage.bareUser = true;
-      if (bound(path, names.context) && node.name === names.context && !asObject) usage.bareContext = true;
+      // An argument of a cb call translated in place: cb's third and later arguments are dropped
+      // (Auth0 ignored them), and so is cb(null, user) unless the Hook gave user a 'user' field.
+      const cbArgument = parent && n.CallExpression.check(parent) && n.Identifier.check(parent.callee) &&
+        parent.callee.name === names.cb && enclosingFunction(path) === fn ? parent.arguments.indexOf(node) : -1;
+      if (bound(path, names.user) && node.name === names.user) {
+        const asResponse = cbArgument === 1 && isNullish(parent.arguments[0]);
+        if (asObject && memberName(parent) === 'user' && isWriteTarget(path.parent)) usage.userFieldWritten = true;
+        if (asResponse || cbArgument >= 2) usage.droppedUser = true;
+        else if (!asObject) usage.bareUser = true;
+      }
+      if (bound(path, names.context) && node.name === names.context) {
+        if (cbArgument >= 2) usage.droppedContext = true;
+        else if (!asObject) usage.bareContext = true;
+      }
       if (bound(path, names.cb) && node.name === names.cb) {
         const isCallee = parent && n.CallExpression.check(parent) && parent.callee === node;
         const statement = path.parent.parent && path.parent.parent.node;
@@ -307,6 +328,10 @@ function rewrite(ast, hook, report, dependencies) {
     },
   });
   const bridge = usage.cbIndirect.length > 0;
+  // Arguments are dropped only from cb calls translated in place, and cb(null, user) only when
+  // user never gets a 'user' field; otherwise the helper or the bridge receives them.
+  if (usage.droppedUser && (bridge || usage.userFieldWritten)) usage.bareUser = true;
+  if (usage.droppedContext && bridge) usage.bareContext = true;
 
   // Pass 2: member mappings (skipped for a parameter also used whole: a shim keeps its shape).
   recast.visit(fnPath.get('body'), {
@@ -387,7 +412,9 @@ function rewrite(ast, hook, report, dependencies) {
               'make sure nothing after this cb mattered (a log, a request), or move it before the deny');
           }
           const statements = translateCallback(path.node.arguments, report, needs, path.node, fn,
-            Boolean(path.scope.lookup('PreUserRegistrationError')));
+            Boolean(path.scope.lookup('PreUserRegistrationError')),
+            names.user && !usage.bareUser && !usage.reassigned.has(names.user) && !usage.userFieldWritten &&
+              path.scope.lookup(names.user) === fnScope ? names.user : null);
           const isLast = stmtPath.parent && stmtPath.parent.node === body &&
             body.body[body.body.length - 1] === stmtPath.node;
           if (!isLast || (!statements.length && stmtPath.node.comments)) statements.push(b.returnStatement(null));

@@ -1,0 +1,5 @@
+exports.onExecutePreUserRegistration = async (event, api) => {
+  api.user.setUserMetadata('theme', 'light');
+  api.user.setAppMetadata('manager', false);
+  api.user.setAppMetadata('department', 7);
+};
