@@ -147,12 +147,7 @@ int CompareCommand(const CompareArgs& args, std::ostream& out, std::ostream& err
       continue;
     }
     ++different;
-    json fields = json::object();
-    std::string names;
-    for (const auto& d : diffs) {
-      fields[d.path] = {{"old", d.old_value}, {"new", d.new_value}};
-      names += (names.empty() ? "" : ", ") + d.path;
-    }
+    const auto [fields, names] = DescribeDiffs(diffs, "old", "new");
     const auto run = [&](const std::vector<std::string>& steps) {
       return fmt::format("{}{} run --event {}{}", src.pipe_prefix, ShellQuote(self), src.event_arg, side(steps));
     };

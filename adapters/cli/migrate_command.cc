@@ -148,12 +148,7 @@ Status Verify(const MigrateArgs& args, const std::string& hook_path, const std::
       continue;
     }
     ++different;
-    json fields = json::object();
-    std::string names;
-    for (const auto& d : diffs) {
-      fields[d.path] = {{"hook", d.old_value}, {"action", d.new_value}};
-      names += (names.empty() ? "" : ", ") + d.path;
-    }
+    auto [fields, names] = DescribeDiffs(diffs, "hook", "action");
     auto& group = groups[names];
     if (group.count++ == 0) {
       group.first = i;

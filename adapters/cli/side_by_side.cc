@@ -23,6 +23,16 @@ std::string ShellQuote(const std::string& s) {
   return out + "'";
 }
 
+DescribedDiffs DescribeDiffs(const std::vector<migration::FieldDiff>& diffs, const char* old_label,
+                             const char* new_label) {
+  DescribedDiffs out{json::object(), ""};
+  for (const auto& d : diffs) {
+    out.fields[d.path] = {{old_label, d.old_value}, {new_label, d.new_value}};
+    out.names += (out.names.empty() ? "" : ", ") + d.path;
+  }
+  return out;
+}
+
 EventSource WithCorrelationId(EventSource s) {
   if (s.event.ok()) {
     const auto& e = s.event.value();

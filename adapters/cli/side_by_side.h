@@ -15,6 +15,7 @@
 #include "prereg/actions/flow.h"
 #include "prereg/actions/status.h"
 #include "prereg/adapters/runtime.h"
+#include "prereg/migration/compare.h"
 
 namespace prereg::cli {
 
@@ -45,6 +46,15 @@ std::vector<SideRecords> RunSideBySide(adapters::Runtime& runtime, const Flow& o
                                        const Flow& new_flow, const std::vector<EventSource>& events,
                                        size_t window,
                                        const std::function<void(size_t, size_t)>& progress);
+
+// Differences as JSON ({"path": {<old_label>: ..., <new_label>: ...}}) and as a list of paths
+// ("outcome, user.app_metadata.plan").
+struct DescribedDiffs {
+  nlohmann::json fields;
+  std::string names;
+};
+DescribedDiffs DescribeDiffs(const std::vector<migration::FieldDiff>& diffs, const char* old_label,
+                             const char* new_label);
 
 std::string ShellQuote(const std::string& s);
 
