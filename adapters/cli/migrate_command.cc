@@ -66,8 +66,9 @@ bool LacksItsSetting(const std::string& message) {
 // that it requires modules from there) side by side, and turns what differs into findings:
 // an error for each set of differing fields, a warning when both failed on some events (a
 // comparison that proved nothing there). Only a setup failure is returned as a Status.
-Status Verify(const MigrateArgs& args, const std::string& hook_path, const std::string& action_path,
-              migration::Migration* m, std::ostream& err) {
+// The check's options, before any work: a mistake there is a usage error.
+Status CheckVerifyOptions(const MigrateArgs& args) {
+  if (args.no_verify) return Status::OK();
   for (const auto& path : args.verify_ignore) {
     json probe = json::object();
     if (!migration::RemovePath(&probe, path)) {
@@ -75,6 +76,13 @@ Status Verify(const MigrateArgs& args, const std::string& hook_path, const std::
     }
   }
   if (args.verify_timeout_ms <= 0) return Status::InvalidArgument("--verify-timeout-ms must be a positive number of ms");
+  adapters::SourceOptions sources;
+  if (Status s = AddSecretArguments(args.secrets, &sources); !s.ok()) return s;
+  return VerificationEvents(args.verify_events).status();
+}
+
+Status Verify(const MigrateArgs& args, const std::string& hook_path, const std::string& action_path,
+              migration::Migration* m, std::ostream& err) {
   auto events = VerificationEvents(args.verify_events);
   if (!events.ok()) return events.status();
   adapters::SourceOptions sources = args.sources;
@@ -203,6 +211,7 @@ int MigrateExport(const MigrateArgs& args, std::ostream& err) {
     return fail(fmt::format("{} is a tenant export: give -o OUTDIR, a new folder for the migrated "
                             "export", args.hook));
   }
+  if (Status s = CheckVerifyOptions(args); !s.ok()) return fail(s.message());
   adapters::NodeTransformRunner runner(args.pool.node_path);
   const auto mode = args.mode == "wrap" ? migration::Mode::kWrap : migration::Mode::kRewrite;
   auto migrated = adapters::MigrateTenantExport(args.hook, args.output, mode, runner);
@@ -213,7 +222,7 @@ int MigrateExport(const MigrateArgs& args, std::ostream& err) {
     if (!args.no_verify) {
       err << fmt::format("prereg migrate: Hook \"{}\"\n", h.name);
       if (Status s = Verify(args, h.script, action, &h.migration, err); !s.ok()) {
-        h.migration.findings.push_back({"verify-load", migration::Severity::kWarning, 0, 0,
+        h.migration.findings.push_back({"verify-not-run", migration::Severity::kWarning, 0, 0,
                                         "the Action was not checked against the Hook: " + s.message(),
                                         "run prereg compare --old on the Hook and --new on the Action "
                                         "with the secrets they need"});
@@ -250,6 +259,7 @@ int MigrateCommand(const MigrateArgs& args, std::ostream& out, std::ostream& err
   if (!std::filesystem::is_regular_file(args.hook, ec)) {
     return fail(fmt::format("{} does not exist", args.hook));
   }
+  if (Status s = CheckVerifyOptions(args); !s.ok()) return fail(s.message());
   adapters::NodeTransformRunner runner(args.pool.node_path);
   const auto mode = args.mode == "wrap" ? migration::Mode::kWrap : migration::Mode::kRewrite;
   auto migrated = migration::Migrate(args.hook, mode, runner);
