@@ -98,6 +98,18 @@ function metadataCall(kind, key, value) {
     [b.stringLiteral(key), value]));
 }
 
+// One set call per key of `object` (an object literal) for metadata `kind`, or null when a key
+// is computed or a value is not safe.
+function metadataCalls(kind, object, fn) {
+  const calls = [];
+  for (const prop of object.properties) {
+    const key = propertyName(prop);
+    if (key === null || !isSafeValue(prop.value, fn)) return null;
+    calls.push(metadataCall(kind, key, prop.value));
+  }
+  return calls;
+}
+
 function propertyName(prop) {
   if (!n.ObjectProperty.check(prop) || prop.computed) return null;
   if (n.Identifier.check(prop.key)) return prop.key.name;
@@ -158,6 +170,7 @@ function rewriteStarter(fn, names, report) {
     },
   });
   let declared = false;
+  let userSet = false;
   const replaced = new Map();  // statement -> what replaces it
   const objects = new Set();   // metadata kinds given an object literal
   let seen = 1;                // uses accounted for: the one in cb
@@ -180,6 +193,8 @@ function rewriteStarter(fn, names, report) {
     if (!declared) return false;
     ++seen;
     if (target.length === 2 && target[1] === 'user') {
+      if (userSet) return false;  // a second response.user replaces the first: not a merge
+      userSet = true;
       const calls = [];
       if (n.Identifier.check(value) && value.name === names.user) {
         ++userAssigned;
@@ -189,25 +204,17 @@ function rewriteStarter(fn, names, report) {
         for (const prop of value.properties) {  // {app_metadata: {...}, user_metadata: {...}}
           const kind = propertyName(prop);
           if ((kind !== 'app_metadata' && kind !== 'user_metadata') || !n.ObjectExpression.check(prop.value)) return false;
-          for (const entry of prop.value.properties) {
-            const key = propertyName(entry);
-            if (key === null || !isSafeValue(entry.value, fn)) return false;
-            calls.push(metadataCall(kind, key, entry.value));
-          }
+          const more = metadataCalls(kind, prop.value, fn);
+          if (!more || objects.has(kind)) return false;
+          calls.push(...more);
           objects.add(kind);
         }
       }
       replaced.set(s, calls);
     } else if (target.length === 3 && target[1] === 'user' &&
                (target[2] === 'app_metadata' || target[2] === 'user_metadata')) {
-      if (!n.ObjectExpression.check(value)) return false;
-      const calls = [];
-      for (const prop of value.properties) {
-        const key = propertyName(prop);
-        if (key === null || !isSafeValue(prop.value, fn)) return false;
-        calls.push(metadataCall(target[2], key, prop.value));
-      }
-      if (objects.has(target[2])) return false;  // a second object replaces the first: not a merge
+      const calls = n.ObjectExpression.check(value) ? metadataCalls(target[2], value, fn) : null;
+      if (!calls || objects.has(target[2])) return false;  // a second object replaces the first
       objects.add(target[2]);
       replaced.set(s, calls);
     } else if (target.length === 4 && target[1] === 'user' && objects.has(target[2])) {
@@ -232,4 +239,4 @@ function rewriteStarter(fn, names, report) {
   return true;
 }
 
-module.exports = {isSafeValue, metadataCall, rewriteStarter};
+module.exports = {metadataCalls, propertyName, rewriteStarter};

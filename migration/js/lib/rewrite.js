@@ -9,7 +9,7 @@ const babel = require('recast/parsers/babel');
 const {analyse} = require('./analyse');
 const {HELPER_NAME, helperSource, purSource, cbBridgeSource, parseStatements} = require('./emitted');
 const {paramName} = require('./hook');
-const {isSafeValue, metadataCall, rewriteStarter} = require('./response');
+const {metadataCalls, propertyName, rewriteStarter} = require('./response');
 
 // An expression that is certainly a string: a literal, a template, or a concatenation with one.
 function isStringish(node) {
@@ -23,33 +23,23 @@ function isNullish(node) {
     (n.Identifier.check(node) && node.name === 'undefined');
 }
 
-function keyName(prop) {
-  if (!n.ObjectProperty.check(prop) || prop.computed) return null;
-  if (n.Identifier.check(prop.key)) return prop.key.name;
-  if (n.StringLiteral.check(prop.key)) return prop.key.value;
-  return null;
-}
-
 // Direct API calls for a literal response {user: {app_metadata: {...}, user_metadata: {...}}},
 // or null when the response is not that simple.
 function literalResponseCalls(res, report, fn) {
   if (!n.ObjectExpression.check(res)) return null;
   const calls = [];
   for (const prop of res.properties) {
-    const name = keyName(prop);
+    const name = propertyName(prop);
     if (name === null) return null;
     if (name !== 'user') continue;
     if (!n.ObjectExpression.check(prop.value)) return null;
     for (const up of prop.value.properties) {
-      const kind = keyName(up);
+      const kind = propertyName(up);
       if (kind === null) return null;
       if (kind !== 'app_metadata' && kind !== 'user_metadata') continue;
-      if (!n.ObjectExpression.check(up.value)) return null;
-      for (const entry of up.value.properties) {
-        const key = keyName(entry);
-        if (key === null || !isSafeValue(entry.value, fn)) return null;
-        calls.push(metadataCall(kind, key, entry.value));
-      }
+      const more = n.ObjectExpression.check(up.value) ? metadataCalls(kind, up.value, fn) : null;
+      if (!more) return null;
+      calls.push(...more);
       if (up.value.properties.length) {
         report.add('metadata-merge', 'info', up,
           `each key of the returned ${kind} becomes one ${kind === 'app_metadata' ? 'setAppMetadata' : 'setUserMetadata'} call, merged into the user's metadata; a nested object replaces the stored value whole`,
