@@ -181,7 +181,8 @@ function keepComments(old, statements) {
 }
 
 // Multi-line template literals printed anew, so recast keeps their lines as written wherever their
-// statement moves (reused source is re-indented with it; new templates are locked).
+// statement moves (reused source is re-indented with it; new templates are locked); a string
+// continued over lines (a backslash at the end) is printed on one line, with the same value.
 function keepLiteralLines(ast) {
   recast.visit(ast, {
     visitTemplateLiteral(path) {
@@ -191,6 +192,11 @@ function keepLiteralLines(ast) {
         path.replace(b.templateLiteral(quasis, path.node.expressions));
       }
       this.traverse(path);
+    },
+    visitStringLiteral(path) {  // 'a\<newline>b': its value, on one line
+      const loc = path.node.loc;
+      if (loc && loc.start.line !== loc.end.line) path.replace(b.stringLiteral(path.node.value));
+      return false;
     },
   });
   return ast;
