@@ -85,4 +85,17 @@ function parseStatements(source) {
   return body;
 }
 
-module.exports = {HELPER_NAME, helperSource, purSource, cbBridgeSource, parseStatements};
+// A statement parsed without recast, so that recast prints it as new code in the Hook's own
+// indentation (an object literal one property per line) instead of reusing its source text.
+function freshStatement(source) {
+  const statement = babel.parse(source).program.body[0];
+  recast.visit(statement, {
+    visitNode(path) {
+      delete path.node.loc;
+      this.traverse(path);
+    },
+  });
+  return statement;
+}
+
+module.exports = {HELPER_NAME, helperSource, purSource, cbBridgeSource, parseStatements, freshStatement};

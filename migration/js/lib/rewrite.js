@@ -7,7 +7,7 @@ const b = recast.types.builders;
 const n = recast.types.namedTypes;
 const babel = require('recast/parsers/babel');
 const {analyse} = require('./analyse');
-const {HELPER_NAME, helperSource, purSource, cbBridgeSource, parseStatements} = require('./emitted');
+const {HELPER_NAME, helperSource, purSource, cbBridgeSource, parseStatements, freshStatement} = require('./emitted');
 const {paramName} = require('./hook');
 const {metadataCalls, propertyName, rewriteStarter} = require('./response');
 
@@ -164,11 +164,11 @@ function mapContextMember1(p1, report, node) {
 
 // The Hook's parameter rebuilt from the event; `let` when the Hook assigns to it.
 function userShim(name, kind) {
-  return parseStatements(`${kind} ${name} = {tenant: event.tenant.id, username: event.user.username, email: event.user.email, emailVerified: false, phoneNumber: event.user.phone_number, phoneNumberVerified: false, user_metadata: event.user.user_metadata, app_metadata: event.user.app_metadata};`)[0];
+  return freshStatement(`${kind} ${name} = {tenant: event.tenant.id, username: event.user.username, email: event.user.email, emailVerified: false, phoneNumber: event.user.phone_number, phoneNumberVerified: false, user_metadata: event.user.user_metadata, app_metadata: event.user.app_metadata};`);
 }
 
 function contextShim(name, kind) {
-  return parseStatements(`${kind} ${name} = {renderLanguage: event.transaction?.locale || event.request.language, requestLanguage: event.request.language, request: {ip: event.request.ip, language: event.request.language}, connection: {id: event.connection.id, name: event.connection.name, tenant: event.tenant.id}, webtask: {secrets: event.secrets}};`)[0];
+  return freshStatement(`${kind} ${name} = {renderLanguage: event.transaction?.locale || event.request.language, requestLanguage: event.request.language, request: {ip: event.request.ip, language: event.request.language}, connection: {id: event.connection.id, name: event.connection.name, tenant: event.tenant.id}, webtask: {secrets: event.secrets}};`);
 }
 
 // The comments of a replaced statement, on the statements that replace it.

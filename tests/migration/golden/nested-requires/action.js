@@ -1,7 +1,16 @@
 // Packages loaded where they are used, as real Hooks do: inside the function and its callbacks,
 // one pinned, one under a scope, one by a sub-path; Node's own modules and files are not packages.
 exports.onExecutePreUserRegistration = async (event, api) => {
-  const user = {tenant: event.tenant.id, username: event.user.username, email: event.user.email, emailVerified: false, phoneNumber: event.user.phone_number, phoneNumberVerified: false, user_metadata: event.user.user_metadata, app_metadata: event.user.app_metadata};
+  const user = {
+    tenant: event.tenant.id,
+    username: event.user.username,
+    email: event.user.email,
+    emailVerified: false,
+    phoneNumber: event.user.phone_number,
+    phoneNumberVerified: false,
+    user_metadata: event.user.user_metadata,
+    app_metadata: event.user.app_metadata
+  };
 
   await new Promise((resolve, reject) => {
     let settled = false;

@@ -1,7 +1,17 @@
 const _ = require('lodash');
 
 exports.onExecutePreUserRegistration = async (event, api) => {
-  const user = {tenant: event.tenant.id, username: event.user.username, email: event.user.email, emailVerified: false, phoneNumber: event.user.phone_number, phoneNumberVerified: false, user_metadata: event.user.user_metadata, app_metadata: event.user.app_metadata};
+  const user = {
+    tenant: event.tenant.id,
+    username: event.user.username,
+    email: event.user.email,
+    emailVerified: false,
+    phoneNumber: event.user.phone_number,
+    phoneNumberVerified: false,
+    user_metadata: event.user.user_metadata,
+    app_metadata: event.user.app_metadata
+  };
+
   const country = _.get(user, 'user_metadata.country', 'unknown');
   preregApplyHookCallback(api, null, { user: { app_metadata: { country_from_form: country } } });
 };

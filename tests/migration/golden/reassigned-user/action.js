@@ -1,6 +1,15 @@
 // The profile service answers with the user it knows; the Hook carries on with that object.
 exports.onExecutePreUserRegistration = async (event, api) => {
-  let user = {tenant: event.tenant.id, username: event.user.username, email: event.user.email, emailVerified: false, phoneNumber: event.user.phone_number, phoneNumberVerified: false, user_metadata: event.user.user_metadata, app_metadata: event.user.app_metadata};
+  let user = {
+    tenant: event.tenant.id,
+    username: event.user.username,
+    email: event.user.email,
+    emailVerified: false,
+    phoneNumber: event.user.phone_number,
+    phoneNumberVerified: false,
+    user_metadata: event.user.user_metadata,
+    app_metadata: event.user.app_metadata
+  };
 
   await new Promise((resolve, reject) => {
     let settled = false;
