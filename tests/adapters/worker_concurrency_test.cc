@@ -191,7 +191,7 @@ TEST_CASE("Serve: with several executions per worker, a looping step under load 
       "api.user.setAppMetadata('served', true);"));
   ServeProcess serve(dir, {"--flow", "gate.js", "--token-file", "tokens", "--workers", "1",
                            "--worker-concurrency", "4", "--timeout-ms", "1000"});
-  std::atomic<int> decided{0}, allowed{0}, timeouts{0}, blockers{0}, collateral{0};
+  std::atomic<int> decided{0}, allowed{0}, timeouts{0}, blockers{0}, collateral{0}, loopers_allowed{0};
   std::vector<std::thread> clients;
   for (int c = 0; c < 4; ++c) {
     clients.emplace_back([&, c] {
@@ -205,6 +205,7 @@ TEST_CASE("Serve: with several executions per worker, a looping step under load 
         auto record = json::parse(res.body());
         ++decided;
         if (record["outcome"] == "allow") ++allowed;
+        if (loop && record["outcome"] == "allow") ++loopers_allowed;
         if (!record.contains("error")) continue;
         const std::string message = record["error"]["message"];
         if (record["error"]["class"] == "action_timeout") {
@@ -219,7 +220,10 @@ TEST_CASE("Serve: with several executions per worker, a looping step under load 
   }
   for (auto& t : clients) t.join();
   CHECK(decided == 200);
-  CHECK(timeouts + blockers >= 4);  // the loopers (others waiting behind one may time out too)
+  // No looper is allowed. Each ends as the blocker or timed out, or — sent to a worker another
+  // looper already blocks, so never run — with that worker, as collateral.
+  CHECK(loopers_allowed == 0);
+  CHECK(timeouts + blockers >= 1);
   CHECK(allowed + timeouts + blockers + collateral == 200);
   CHECK(collateral > 0);  // requests sent to a blocked worker end with it
   HttpClient probe(serve.port());
