@@ -33,6 +33,15 @@ inline CliResult Cli(const TempDir& dir, const std::string& args, const std::str
   return Shell(dir, "'" PREREG_BINARY "' " + args, input);
 }
 
+// Writes `prereg events generate --count COUNT --seed SEED`'s events to `file` in `dir`; false
+// when the command failed.
+inline bool WriteGeneratedEvents(const TempDir& dir, const std::string& file, int count, int seed) {
+  auto gen = Cli(dir, "events generate --count " + std::to_string(count) + " --seed " + std::to_string(seed));
+  if (gen.code != 0) return false;
+  dir.Write(file, gen.out);
+  return true;
+}
+
 }  // namespace prereg::testing
 
 #endif  // PREREG_TESTS_ADAPTERS_CLI_FIXTURE_H_

@@ -368,9 +368,7 @@ TEST_CASE("CLI: a module a script requires and cannot find is a setup error in r
   CHECK(test.code == 1);
   CHECK_THAT(test.out, Catch::Contains("setup error: step \"needs\""));
 
-  auto gen = Cli(dir, "events generate --count 5 --seed 2");
-  REQUIRE(gen.code == 0);
-  dir.Write("events.jsonl", gen.out);
+  REQUIRE(testing::WriteGeneratedEvents(dir, "events.jsonl", 5, 2));
   auto compare = Cli(dir, "compare --old needs.js --new plain.js --events events.jsonl");
   CHECK(compare.code == 1);
   CHECK_THAT(compare.err, Catch::Contains("--old: step \"needs\"") && Catch::Contains("nothing was compared"));
@@ -412,9 +410,7 @@ TEST_CASE("CLI migrate: runs the Hook and the Action side by side; a difference 
                             Catch::Contains("prereg-test-absent-module") && Catch::Contains("10 inconclusive"));
 
   // Events from a file; a count out of range is a usage error.
-  auto gen = Cli(dir, "events generate --count 5 --seed 9");
-  REQUIRE(gen.code == 0);
-  dir.Write("five.jsonl", gen.out);
+  REQUIRE(testing::WriteGeneratedEvents(dir, "five.jsonl", 5, 9));
   dir.Write("same.js", "module.exports = function (user, context, cb) {\n"
                        "  if ((user.email || '').endsWith('.org')) return cb(new Error('no .org'));\n"
                        "  cb(null, {user: {user_metadata: {seen: true}}});\n};\n");
@@ -435,9 +431,7 @@ namespace {
 TEST_CASE("CLI compare: equal pairs exit 0; each kind of divergence exits 2 naming the field",
           "[adapters][cli][compare]") {
   TempDir dir;
-  auto gen = Cli(dir, "events generate --count 60 --seed 3");
-  REQUIRE(gen.code == 0);
-  dir.Write("events.jsonl", gen.out);
+  REQUIRE(testing::WriteGeneratedEvents(dir, "events.jsonl", 60, 3));
   dir.Write("hook.js", testing::Hook(
       "if ((user.email || '').includes('mailinator')) return cb(new PreUserRegistrationError('disposable', 'Sorry'));\n"
       "cb(null, {user: {app_metadata: {plan: 'free'}}});"));
@@ -504,9 +498,7 @@ TEST_CASE("CLI compare: events from a directory, and invalid events counted as e
 TEST_CASE("CLI compare: --secret reaches both sides, masked alike, and a short one is not masked",
           "[adapters][cli][compare]") {
   TempDir dir;
-  auto gen = Cli(dir, "events generate --count 20 --seed 2");
-  REQUIRE(gen.code == 0);
-  dir.Write("events.jsonl", gen.out);
+  REQUIRE(testing::WriteGeneratedEvents(dir, "events.jsonl", 20, 2));
   // Each side denies with a reason that holds both secrets: the long one is masked on both
   // sides, the short one is kept (masking "7" would garble the reason).
   dir.Write("hook.js", testing::Hook(
