@@ -72,30 +72,27 @@ ${run}
 });`);
 }
 
-// Statements parsed from `source`, printed as new code: without the positions of their own
-// source, which recast would otherwise try to reuse among the Hook's lines.
-function parseStatements(source) {
-  const body = recast.parse(source, {parser: babel}).program.body;
-  recast.visit(body, {
+// `node` and everything below it without source positions, so that recast prints them as new
+// code instead of trying to reuse text from the source they were parsed from.
+function withoutPositions(node) {
+  recast.visit(node, {
     visitNode(path) {
       delete path.node.loc;
       this.traverse(path);
     },
   });
-  return body;
+  return node;
+}
+
+// Statements parsed from `source`, to be printed as new code among the Hook's lines.
+function parseStatements(source) {
+  return withoutPositions(recast.parse(source, {parser: babel}).program.body);
 }
 
 // A statement parsed without recast, so that recast prints it as new code in the Hook's own
 // indentation (an object literal one property per line) instead of reusing its source text.
 function freshStatement(source) {
-  const statement = babel.parse(source).program.body[0];
-  recast.visit(statement, {
-    visitNode(path) {
-      delete path.node.loc;
-      this.traverse(path);
-    },
-  });
-  return statement;
+  return withoutPositions(babel.parse(source).program.body[0]);
 }
 
 module.exports = {HELPER_NAME, helperSource, purSource, cbBridgeSource, parseStatements, freshStatement};

@@ -60,7 +60,7 @@ function packageOf(name) {
 // added to `dependencies` once each, with the version when a require pins one. A require whose
 // name is computed cannot be listed: a warning says so.
 function listRequires(ast, report, dependencies) {
-  const listed = new Map(dependencies.map((d) => [d.name, d]));
+  const listed = new Set(dependencies.map((d) => d.name));
   recast.visit(ast, {
     visitCallExpression(path) {
       const node = path.node;
@@ -70,9 +70,8 @@ function listRequires(ast, report, dependencies) {
         if (n.StringLiteral.check(arg)) {
           const pkg = packageOf(arg.value);
           if (pkg && !listed.has(pkg)) {
-            const dependency = {name: pkg, version: '', line: node.loc ? node.loc.start.line : 0};
-            listed.set(pkg, dependency);
-            dependencies.push(dependency);
+            listed.add(pkg);
+            dependencies.push({name: pkg, version: '', line: node.loc ? node.loc.start.line : 0});
           }
         } else {
           report.add('dynamic-require', 'warning', node,
