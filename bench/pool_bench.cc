@@ -2,14 +2,21 @@
 // engine (executor, Api, runner protocol, worker), and the overhead each step adds over a bare
 // Node loop calling the same handler in-process. Both are measured in this one run.
 //
-// Usage: prereg_pool_bench [EXECUTIONS]   (default 5000)
+// The 1-step and the 5-step flow are timed in alternating rounds, after both have warmed up, and
+// the per-step cost is the median over rounds of what the 5-step flow took more: on a shared VM
+// the speed drifts from second to second, and two flows timed one after the other measured the
+// drift as much as the step (bench/README.md).
+//
+// Usage: prereg_pool_bench [EXECUTIONS]   (of each flow; default 5000)
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -24,8 +31,13 @@ const char* kEvent = R"({"user": {"email": "ada@example.com", "app_metadata": {}
               "geoip": {"countryCode": "GB"}, "body": {}},
   "connection": {"id": "con_1", "name": "db", "strategy": "auth0"}, "tenant": {"id": "bench"}})";
 
-// Seconds for `n` sequential executions of a flow of `steps` copies of the trivial Action.
-double TimeFlow(prereg::adapters::Runtime& runtime, int steps, int n) {
+constexpr int kRounds = 20;
+// Executions of each flow before timing. Each flow has a worker of its own (a process per script
+// and load): it must have compiled its hot code before it is timed, as a long-running service's
+// workers have.
+constexpr int kWarmup = 1000;
+
+std::unique_ptr<prereg::Flow> LoadFlow(prereg::adapters::Runtime& runtime, int steps) {
   prereg::adapters::FlowSpec spec;
   for (int i = 0; i < steps; ++i) {
     spec.steps.push_back({fmt::format("s{}", i), PREREG_BENCH_DIR "/trivial-action.js", {}, {}, {}});
@@ -35,17 +47,27 @@ double TimeFlow(prereg::adapters::Runtime& runtime, int steps, int n) {
     std::cerr << flow.status().ToString() << "\n";
     std::exit(1);
   }
-  const auto event = nlohmann::json::parse(kEvent);
-  for (int i = 0; i < 200; ++i) (void)runtime.Run(*flow.value(), event);  // warm-up
+  return std::move(flow).value();
+}
+
+// Microseconds per execution of `n` sequential executions of `flow`.
+double TimeFlow(prereg::adapters::Runtime& runtime, const prereg::Flow& flow,
+                const nlohmann::json& event, int n) {
   const auto start = Clock::now();
   for (int i = 0; i < n; ++i) {
-    auto r = runtime.Run(*flow.value(), event);
+    auto r = runtime.Run(flow, event);
     if (!r.ok() || r.value().outcome != prereg::Outcome::kAllow) {
       std::cerr << "unexpected result in the benchmark\n";
       std::exit(1);
     }
   }
-  return std::chrono::duration<double>(Clock::now() - start).count();
+  return std::chrono::duration<double, std::micro>(Clock::now() - start).count() / n;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
 double TimeBaseline(int n) {
@@ -67,7 +89,7 @@ double TimeBaseline(int n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int n = argc > 1 ? std::atoi(argv[1]) : 5000;
+  const int n = std::max(kRounds, argc > 1 ? std::atoi(argv[1]) : 5000);
   prereg::adapters::PoolOptions options;
   options.workers = 1;
   prereg::adapters::Runtime runtime(options);
@@ -75,19 +97,40 @@ int main(int argc, char** argv) {
     std::cerr << s.ToString() << "\n";
     return 1;
   }
-  const double one = TimeFlow(runtime, 1, n);
-  const double five = TimeFlow(runtime, 5, n);
-  const double base = TimeBaseline(n);
+  const auto event = nlohmann::json::parse(kEvent);
+  const auto one_step = LoadFlow(runtime, 1);
+  const auto five_steps = LoadFlow(runtime, 5);
+  (void)TimeFlow(runtime, *one_step, event, kWarmup);
+  (void)TimeFlow(runtime, *five_steps, event, kWarmup);
 
-  const double us_one = one / n * 1e6;
-  const double us_five = five / n * 1e6;
-  const double us_base = base / n * 1e6;
-  const double per_step = (us_five - us_one) / 4;  // cost of one more step in a flow
-  fmt::print("executions: {} sequential, 1 worker\n", n);
+  std::vector<double> one, five, step;
+  const int block = n / kRounds;
+  for (int round = 0; round < kRounds; ++round) {
+    // Which flow goes first alternates too: neither always follows the other's idle worker.
+    double a = 0, b = 0;
+    if (round % 2 == 0) {
+      a = TimeFlow(runtime, *one_step, event, block);
+      b = TimeFlow(runtime, *five_steps, event, block);
+    } else {
+      b = TimeFlow(runtime, *five_steps, event, block);
+      a = TimeFlow(runtime, *one_step, event, block);
+    }
+    one.push_back(a);
+    five.push_back(b);
+    step.push_back((b - a) / 4);  // the cost of one more step in a flow
+  }
+  const double us_base = TimeBaseline(n) / n * 1e6;
+  const double us_one = Median(one);
+  const double us_five = Median(five);
+  const double per_step = Median(step);
+  fmt::print("executions: {} of each flow, sequential, 1 worker per script, {} alternating rounds "
+             "(medians)\n", block * kRounds, kRounds);
   fmt::print("prereg, 1-step flow : {:9.1f} us/execution  {:9.0f} executions/s\n", us_one, 1e6 / us_one);
   fmt::print("prereg, 5-step flow : {:9.1f} us/execution  {:9.0f} executions/s\n", us_five, 1e6 / us_five);
   fmt::print("bare Node loop      : {:9.1f} us/call       {:9.0f} calls/s\n", us_base, 1e6 / us_base);
-  fmt::print("per-step cost       : {:9.1f} us (one more step in a flow)\n", per_step);
+  fmt::print("per-step cost       : {:9.1f} us (one more step in a flow; rounds {:.1f} to {:.1f})\n",
+             per_step, *std::min_element(step.begin(), step.end()),
+             *std::max_element(step.begin(), step.end()));
   fmt::print("per-step overhead   : {:9.1f} us over the bare call (target <= 50)\n", per_step - us_base);
   fmt::print("ratio prereg/bare   : {:9.1f}x per step\n", per_step / us_base);
   return 0;
