@@ -108,14 +108,10 @@ int main(int argc, char** argv) {
   const int block = n / kRounds;
   for (int round = 0; round < kRounds; ++round) {
     // Which flow goes first alternates too: neither always follows the other's idle worker.
-    double a = 0, b = 0;
-    if (round % 2 == 0) {
-      a = TimeFlow(runtime, *one_step, event, block);
-      b = TimeFlow(runtime, *five_steps, event, block);
-    } else {
-      b = TimeFlow(runtime, *five_steps, event, block);
-      a = TimeFlow(runtime, *one_step, event, block);
-    }
+    const bool one_first = round % 2 == 0;
+    double a = one_first ? TimeFlow(runtime, *one_step, event, block) : 0;
+    const double b = TimeFlow(runtime, *five_steps, event, block);
+    if (!one_first) a = TimeFlow(runtime, *one_step, event, block);
     one.push_back(a);
     five.push_back(b);
     step.push_back((b - a) / 4);  // the cost of one more step in a flow
@@ -129,9 +125,9 @@ int main(int argc, char** argv) {
   fmt::print("prereg, 1-step flow : {:9.1f} us/execution  {:9.0f} executions/s\n", us_one, 1e6 / us_one);
   fmt::print("prereg, 5-step flow : {:9.1f} us/execution  {:9.0f} executions/s\n", us_five, 1e6 / us_five);
   fmt::print("bare Node loop      : {:9.1f} us/call       {:9.0f} calls/s\n", us_base, 1e6 / us_base);
+  const auto [low, high] = std::minmax_element(step.begin(), step.end());
   fmt::print("per-step cost       : {:9.1f} us (one more step in a flow; rounds {:.1f} to {:.1f})\n",
-             per_step, *std::min_element(step.begin(), step.end()),
-             *std::max_element(step.begin(), step.end()));
+             per_step, *low, *high);
   fmt::print("per-step overhead   : {:9.1f} us over the bare call (target <= 50)\n", per_step - us_base);
   fmt::print("ratio prereg/bare   : {:9.1f}x per step\n", per_step / us_base);
   return 0;
