@@ -126,10 +126,11 @@ int main(int argc, char** argv) {
   prereg::adapters::ServeOptions serve;
   serve.pool.spin_us = 0;  // under load, spinning workers take the cores the service needs
   serve.pool.memory_mb = 256;  // a long-running service bounds every worker's memory (SPEC §8)
-  // Measured with bench/serve_bench.sh on 2 cores: 1 → 8 executions per worker took prereg from
-  // about 6,000 to 7,000–9,000 sign-ups/s (16 and 32 did no better, and widen what one blocked
-  // event loop takes down with it).
-  serve.pool.concurrency = 8;
+  // Measured on 2 cores (bench/README.md, 2026-12-03): 1 → 8 executions per worker took prereg
+  // from about 6,000 to 7,700 sign-ups/s, 8 → 32 to 10,200: jobs fill one worker before the next,
+  // and each time they spill into a second worker, both wake for fewer jobs each. More widens what
+  // one blocked event loop takes down with it.
+  serve.pool.concurrency = 32;
   auto* serve_cmd = app.add_subcommand(
       "serve",
       "Serve the flow over HTTP: POST /v1/pre-user-registration with the event as JSON returns "
