@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake g++ make pkg-config nlohmann-json3-dev libfmt-dev catch2 libboost-dev libcli11-dev
-          libhiredis-dev libyaml-dev libssl-dev redis-server prometheus-cpp-dev wrk curl
-          jsonnet openssl)
+          libhiredis-dev libyaml-dev libssl-dev libjemalloc-dev redis-server prometheus-cpp-dev
+          wrk curl jsonnet openssl)
 # Node may come from Debian (nodejs, >= 18, and npm) or be installed already by other means.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
