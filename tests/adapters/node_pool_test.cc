@@ -2,6 +2,9 @@
 
 #include "prereg/adapters/node_pool.h"
 
+#include <sched.h>
+
+#include <optional>
 #include <set>
 
 #include <catch2/catch.hpp>
@@ -141,6 +144,24 @@ TEST_CASE("Node pool: concurrent executions use several workers", "[adapters][po
   std::set<int> pids;
   for (const auto& r : records) pids.insert(r.app_metadata["pid"].get<int>());
   CHECK(pids.size() == 3);  // each ran on its own worker, so they overlapped
+}
+
+TEST_CASE("Node pool: workers run under SCHED_BATCH and the engine's thread keeps its policy",
+          "[adapters][pool]") {
+  JsFixture f;
+  auto flow = f.Load({{"pid", Action("api.user.setAppMetadata('pid', process.pid);")}});
+  REQUIRE(flow.ok());
+  std::optional<DecisionRecord> record;
+  REQUIRE(ExecuteFlow(*flow.value(), testing::SampleEvent(), &f.runtime().scheduler(),
+                      [&record](DecisionRecord r) { record = std::move(r); })
+              .ok());
+  while (!record && f.runtime().io().run_one() > 0) {
+  }
+  REQUIRE(record);
+  REQUIRE(record->app_metadata["pid"].is_number_integer());
+  const auto pid = record->app_metadata["pid"].get<pid_t>();
+  CHECK(::sched_getscheduler(pid) == SCHED_BATCH);
+  CHECK(::sched_getscheduler(0) == SCHED_OTHER);
 }
 
 }  // namespace
