@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "prereg/actions/json.h"
+
 namespace prereg {
 
 const char* OutcomeName(Outcome o) {
@@ -71,6 +73,48 @@ nlohmann::ordered_json DecisionRecord::ToJson() const {
   }
   out["steps"] = std::move(steps_json);
   return out;
+}
+
+std::string DecisionRecord::Dump() const {
+  JsonWriter w;
+  w.BeginObject().Key("outcome").String(OutcomeName(outcome));
+  if (outcome == Outcome::kDeny && denial) {
+    const auto& d = denial->denial;
+    w.Key("denial").BeginObject();
+    w.Key("kind").String(d.kind == Denial::Kind::kAccessDenied ? "access_denied" : "validation_error");
+    w.Key("reason").String(d.reason);
+    w.Key("user_message");
+    d.user_message ? w.String(*d.user_message) : w.Null();
+    w.Key("step").String(denial->step).EndObject();
+  }
+  if (outcome == Outcome::kError && error) {
+    w.Key("error").BeginObject();
+    w.Key("class").String(ErrorClassName(error->error_class));
+    w.Key("message").String(error->message);
+    w.Key("step").String(error->step).EndObject();
+  }
+  if (outcome == Outcome::kAllow) {
+    w.Key("user").BeginObject();
+    if (user_id) w.Key("user_id").String(*user_id);
+    w.Key("app_metadata").Value(app_metadata);
+    w.Key("user_metadata").Value(user_metadata).EndObject();
+  }
+  w.Key("requested").BeginObject().Key("user_id");
+  requested_user_id ? w.String(*requested_user_id) : w.Null();
+  w.Key("app_metadata").Value(requested_app_metadata);
+  w.Key("user_metadata").Value(requested_user_metadata).EndObject();
+  w.Key("steps").BeginArray();
+  for (const auto& s : steps) {
+    w.BeginObject().Key("name").String(s.name);
+    w.Key("kind").String(StepKindName(s.kind));
+    w.Key("status").String(StepStatusName(s.status));
+    w.Key("duration_ms").Number(s.duration_ms);
+    w.Key("logs").BeginArray();
+    for (const auto& line : s.logs) w.String(line);
+    w.EndArray().EndObject();
+  }
+  w.EndArray().EndObject();
+  return std::move(w).Take();
 }
 
 SecretMask::SecretMask(const std::vector<std::string>& secrets,

@@ -172,4 +172,86 @@ std::string DumpJson(const nlohmann::ordered_json& value, int indent) {
   return value.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+namespace {
+
+// Printable ASCII that JSON writes as itself: nothing to escape, nothing to replace.
+bool Plain(std::string_view text) {
+  for (char c : text) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+// DumpJson's text of `value`, appended to `out` rather than returned (nlohmann's dump() does the
+// same into a string of its own).
+void DumpInto(std::string* out, const json& value) {
+  nlohmann::detail::serializer<json> serializer(nlohmann::detail::output_adapter<char>(*out), ' ',
+                                                json::error_handler_t::replace);
+  serializer.dump(value, /*pretty_print=*/false, /*ensure_ascii=*/false, 0);
+}
+
+void AppendString(std::string* out, std::string_view text) {
+  if (Plain(text)) {
+    *out += '"';
+    *out += text;
+    *out += '"';
+  } else {  // escapes and invalid UTF-8 as DumpJson writes them
+    DumpInto(out, json(std::string(text)));
+  }
+}
+
+}  // namespace
+
+void JsonWriter::BeforeValue() {
+  if (comma_) out_ += ',';
+  comma_ = true;
+}
+
+JsonWriter& JsonWriter::Open(char bracket) {
+  BeforeValue();
+  out_ += bracket;
+  comma_ = false;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Close(char bracket) {
+  out_ += bracket;
+  comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Key(std::string_view key) {
+  BeforeValue();
+  AppendString(&out_, key);
+  out_ += ':';
+  comma_ = false;
+  return *this;
+}
+
+JsonWriter& JsonWriter::String(std::string_view value) {
+  BeforeValue();
+  AppendString(&out_, value);
+  return *this;
+}
+
+JsonWriter& JsonWriter::Null() {
+  BeforeValue();
+  out_ += "null";
+  return *this;
+}
+
+JsonWriter& JsonWriter::Bool(bool value) {
+  BeforeValue();
+  out_ += value ? "true" : "false";
+  return *this;
+}
+
+JsonWriter& JsonWriter::Number(double value) { return Value(json(value)); }
+
+JsonWriter& JsonWriter::Value(const json& value) {
+  BeforeValue();
+  DumpInto(&out_, value);
+  return *this;
+}
+
 }  // namespace prereg

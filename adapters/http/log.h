@@ -19,11 +19,12 @@ void LogEvent(const std::string& level, const std::string& msg,
 // connection, client, tenant), taken before the event is handed to the engine.
 nlohmann::json LogFields(const nlohmann::json& event);
 
-// Completes `line` with the execution's outcome and writes it to stdout: type "ss" or "fs",
-// description (the deny reason or the error), and details with each step's status and timing.
+// Writes one line to stdout: `fields` (from LogFields, and the request's id) followed by the
+// execution's outcome: type "ss" or "fs", description (the deny reason or the error), and
+// details with each step's status and timing.
 // The line is buffered: call FlushExecutionLogs() before the thread sleeps (the service does so
 // once per turn of its event loop, so a burst of executions costs one write).
-void LogExecution(const DecisionRecord& record, nlohmann::json line, double seconds);
+void LogExecution(const DecisionRecord& record, const nlohmann::json& fields, double seconds);
 void FlushExecutionLogs();
 
 }  // namespace prereg::http

@@ -201,9 +201,7 @@ Response FrontDoorResponse(int status, const std::string& body, const Request& r
 }
 
 Response DecisionResponse(const DecisionRecord& record, const Request& req) {
-  return Json(bhttp::status::ok,
-              DumpJson(record.ToJson()),
-              req.version(), req.keep_alive());
+  return Json(bhttp::status::ok, record.Dump(), req.version(), req.keep_alive());
 }
 
 RouteResult HandleRequest(const Request& req, const RouteContext& ctx) {

@@ -523,7 +523,7 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         --in_flight_;
         metrics_.RecordExecution(record, seconds);
-        http::LogExecution(record, std::move(log_line), seconds);
+        http::LogExecution(record, log_line, seconds);
         FlushLogsSoon();
         if (cap) cap->cancel();
         if (!*answered) {  // the response is on its way first

@@ -1,6 +1,11 @@
 #include "prereg/actions/decision.h"
 
+#include <optional>
+#include <vector>
+
 #include <catch2/catch.hpp>
+
+#include "prereg/actions/json.h"
 
 namespace prereg {
 namespace {
@@ -85,6 +90,39 @@ TEST_CASE("SecretMask: secrets shorter than 4 characters are not masked, the pas
   std::string text = "a 42 abc abcd pw";
   mask.Apply(&text);
   CHECK(text == "a 42 abc [secret] [password]");
+}
+
+}  // namespace
+}  // namespace prereg
+
+namespace prereg {
+namespace {
+
+// The service answers with Dump(); everything else shows ToJson(). They must not drift apart.
+TEST_CASE("DecisionRecord: Dump() is DumpJson(ToJson()) for every outcome",
+          "[actions_core][decision]") {
+  std::vector<DecisionRecord> records(5);
+  records[0].outcome = Outcome::kAllow;
+  records[0].user_id = "auth0|caf\xc3\xa9";
+  records[0].app_metadata = {{"plan", "pro"}, {"nested", {{"list", {1, 2.5, nullptr, true}}}}};
+  records[0].user_metadata = {{"bad", "\xff utf8"}, {"quote", "say \"hi\"\n"}};
+  records[0].requested_user_id = "u1";
+  records[0].requested_app_metadata = {{"old", nullptr}};
+  records[0].steps.push_back({"geo \"one\"", StepKind::kHook, StepStatus::kOk, 1.25,
+                              {"hello", "tab\there", "\x01"}});
+  records[0].steps.push_back({"two", StepKind::kAction, StepStatus::kOk, 3.0, {}});
+  records[1].outcome = Outcome::kAllow;  // no user id, nothing requested
+  records[2].outcome = Outcome::kDeny;
+  records[2].denial = DecisionRecord::DenialInfo{{Denial::Kind::kAccessDenied, "no \xe2\x82\xac", std::nullopt}, "s"};
+  records[2].steps.push_back({"s", StepKind::kAction, StepStatus::kDenied, 0.1, {"why"}});
+  records[3].outcome = Outcome::kDeny;
+  records[3].denial = DecisionRecord::DenialInfo{{Denial::Kind::kValidationError, "r", "Fix it"}, "t"};
+  records[4].outcome = Outcome::kError;
+  records[4].error = DecisionRecord::ErrorInfo{ErrorClass::kActionError, "boom\r\n", "s"};
+  records[4].requested_user_metadata = {{"lang", "fr"}};
+  for (const auto& r : records) {
+    CHECK(r.Dump() == DumpJson(r.ToJson()));
+  }
 }
 
 }  // namespace

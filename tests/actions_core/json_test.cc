@@ -1,6 +1,7 @@
 #include "prereg/actions/json.h"
 
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -104,6 +105,49 @@ TEST_CASE("Json: dumping invalid UTF-8 replaces it instead of throwing", "[actio
   const json j = {{"m", std::string("bad\xff\xfe")}};
   CHECK(DumpJson(j) == "{\"m\":\"bad\xef\xbf\xbd\xef\xbf\xbd\"}");
   CHECK(DumpJson(json{{"a", 1}}, 2) == "{\n  \"a\": 1\n}");
+}
+
+}  // namespace
+}  // namespace prereg
+
+namespace prereg {
+namespace {
+
+TEST_CASE("JsonWriter: writes what DumpJson writes, escapes and invalid UTF-8 included",
+          "[actions_core][json]") {
+  const std::vector<std::string> strings = {
+      "",         "plain text 123",        "quote \" and backslash \\", "tab\tnew\nline\r",
+      "\x01\x1f", "del \x7f",              "caf\xc3\xa9 \xe2\x82\xac",  "bad \xff\xfe utf8",
+      "cut \xe2", "emoji \xf0\x9f\x98\x80", "</script>",
+  };
+  for (const auto& s : strings) {
+    JsonWriter w;
+    w.BeginObject().Key(s).String(s).EndObject();
+    nlohmann::json doc = {{s, s}};
+    CHECK(std::move(w).Take() == DumpJson(doc));
+  }
+  const std::vector<double> numbers = {0.0, 3.0, 1.5, 0.1, 1e-7, 123456789.125, -2.5};
+  for (double d : numbers) {
+    JsonWriter w;
+    w.Number(d);
+    CHECK(std::move(w).Take() == DumpJson(nlohmann::json(d)));
+  }
+}
+
+TEST_CASE("JsonWriter: commas between members and elements, at every level",
+          "[actions_core][json]") {
+  const nlohmann::json nested = {{"b", {1, 2, {{"c", nullptr}}}}, {"a", "x"}};
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("empty").BeginObject().EndObject();
+  w.Key("list").BeginArray().Null().Bool(true).Bool(false).BeginArray().EndArray().String("s");
+  w.BeginObject().Key("k").Number(1).EndObject().EndArray();
+  w.Key("doc").Value(nested);
+  w.Key("last").Null();
+  w.EndObject();
+  CHECK(std::move(w).Take() ==
+        R"({"empty":{},"list":[null,true,false,[],"s",{"k":1.0}],)"
+        R"("doc":{"a":"x","b":[1,2,{"c":null}]},"last":null})");
 }
 
 }  // namespace

@@ -59,6 +59,8 @@ struct DecisionRecord {
 
   // The record as SPEC §6 lays it out, keys in that order.
   nlohmann::ordered_json ToJson() const;
+  // DumpJson(ToJson()), written without building the tree (the service's response).
+  std::string Dump() const;
 };
 
 // Secret values and the sign-up password as text shown outside the engine must not hold them
