@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "prereg/actions/json.h"
-
 namespace prereg {
 
 const char* OutcomeName(Outcome o) {
@@ -75,24 +73,28 @@ nlohmann::ordered_json DecisionRecord::ToJson() const {
   return out;
 }
 
+void WriteDenial(JsonWriter& w, const DecisionRecord::DenialInfo& denial) {
+  const auto& d = denial.denial;
+  w.BeginObject();
+  w.Key("kind").String(d.kind == Denial::Kind::kAccessDenied ? "access_denied" : "validation_error");
+  w.Key("reason").String(d.reason);
+  w.Key("user_message");
+  d.user_message ? w.String(*d.user_message) : w.Null();
+  w.Key("step").String(denial.step).EndObject();
+}
+
+void WriteError(JsonWriter& w, const DecisionRecord::ErrorInfo& error) {
+  w.BeginObject();
+  w.Key("class").String(ErrorClassName(error.error_class));
+  w.Key("message").String(error.message);
+  w.Key("step").String(error.step).EndObject();
+}
+
 std::string DecisionRecord::Dump() const {
   JsonWriter w;
   w.BeginObject().Key("outcome").String(OutcomeName(outcome));
-  if (outcome == Outcome::kDeny && denial) {
-    const auto& d = denial->denial;
-    w.Key("denial").BeginObject();
-    w.Key("kind").String(d.kind == Denial::Kind::kAccessDenied ? "access_denied" : "validation_error");
-    w.Key("reason").String(d.reason);
-    w.Key("user_message");
-    d.user_message ? w.String(*d.user_message) : w.Null();
-    w.Key("step").String(denial->step).EndObject();
-  }
-  if (outcome == Outcome::kError && error) {
-    w.Key("error").BeginObject();
-    w.Key("class").String(ErrorClassName(error->error_class));
-    w.Key("message").String(error->message);
-    w.Key("step").String(error->step).EndObject();
-  }
+  if (outcome == Outcome::kDeny && denial) WriteDenial(w.Key("denial"), *denial);
+  if (outcome == Outcome::kError && error) WriteError(w.Key("error"), *error);
   if (outcome == Outcome::kAllow) {
     w.Key("user").BeginObject();
     if (user_id) w.Key("user_id").String(*user_id);

@@ -97,21 +97,8 @@ void LogExecution(const DecisionRecord& record, const json& fields, double secon
     w.Key("duration_ms").Number(s.duration_ms).EndObject();
   }
   w.EndArray();
-  if (record.denial) {
-    const auto& d = record.denial->denial;
-    w.Key("denial").BeginObject();
-    w.Key("kind").String(d.kind == Denial::Kind::kAccessDenied ? "access_denied" : "validation_error");
-    w.Key("reason").String(d.reason);
-    w.Key("user_message");
-    d.user_message ? w.String(*d.user_message) : w.Null();
-    w.Key("step").String(record.denial->step).EndObject();
-  }
-  if (record.error) {
-    w.Key("error").BeginObject();
-    w.Key("class").String(ErrorClassName(record.error->error_class));
-    w.Key("message").String(record.error->message);
-    w.Key("step").String(record.error->step).EndObject();
-  }
+  if (record.denial) WriteDenial(w.Key("denial"), *record.denial);
+  if (record.error) WriteError(w.Key("error"), *record.error);
   if (record.user_id) w.Key("user_id").String(*record.user_id);
   w.EndObject().EndObject();
   std::string text = std::move(w).Take();

@@ -78,21 +78,18 @@ std::string DescribeExit(int status, int reported_code, const std::string& outpu
 // its own. A system that refuses it leaves the worker as it was.
 class BatchPolicyWhileSpawning {
  public:
-  BatchPolicyWhileSpawning() {
-    const sched_param none{};
-    previous_ = ::sched_getscheduler(0);
-    changed_ = previous_ == SCHED_OTHER && ::sched_setscheduler(0, SCHED_BATCH, &none) == 0;
-  }
+  BatchPolicyWhileSpawning()
+      : changed_(::sched_getscheduler(0) == SCHED_OTHER &&
+                 ::sched_setscheduler(0, SCHED_BATCH, &kNoPriority) == 0) {}
   ~BatchPolicyWhileSpawning() {
-    const sched_param none{};
-    if (changed_) ::sched_setscheduler(0, previous_, &none);
+    if (changed_) ::sched_setscheduler(0, SCHED_OTHER, &kNoPriority);
   }
   BatchPolicyWhileSpawning(const BatchPolicyWhileSpawning&) = delete;
   BatchPolicyWhileSpawning& operator=(const BatchPolicyWhileSpawning&) = delete;
 
  private:
-  int previous_ = SCHED_OTHER;
-  bool changed_ = false;
+  static constexpr sched_param kNoPriority{};
+  const bool changed_;
 };
 
 }  // namespace

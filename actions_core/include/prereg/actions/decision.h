@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "prereg/actions/api.h"
+#include "prereg/actions/json.h"
 #include "prereg/actions/step.h"
 
 namespace prereg {
@@ -62,6 +63,11 @@ struct DecisionRecord {
   // DumpJson(ToJson()), written without building the tree (the service's response).
   std::string Dump() const;
 };
+
+// The record's "denial" and "error" objects, as Dump() writes them; the service's execution log
+// line carries the same.
+void WriteDenial(JsonWriter& w, const DecisionRecord::DenialInfo& denial);
+void WriteError(JsonWriter& w, const DecisionRecord::ErrorInfo& error);
 
 // Secret values and the sign-up password as text shown outside the engine must not hold them
 // (SPEC §6): "[secret]" and "[password]" in their place, the longest value first so that a value
