@@ -76,7 +76,8 @@ nlohmann::ordered_json DecisionRecord::ToJson() const {
 void WriteDenial(JsonWriter& w, const DecisionRecord::DenialInfo& denial) {
   const auto& d = denial.denial;
   w.BeginObject();
-  w.Key("kind").String(d.kind == Denial::Kind::kAccessDenied ? "access_denied" : "validation_error");
+  w.Key("kind").String(d.kind == Denial::Kind::kAccessDenied ? "access_denied"
+                                                              : "validation_error");
   w.Key("reason").String(d.reason);
   w.Key("user_message");
   d.user_message ? w.String(*d.user_message) : w.Null();

@@ -92,11 +92,6 @@ TEST_CASE("SecretMask: secrets shorter than 4 characters are not masked, the pas
   CHECK(text == "a 42 abc [secret] [password]");
 }
 
-}  // namespace
-}  // namespace prereg
-
-namespace prereg {
-namespace {
 
 // The service answers with Dump(); everything else shows ToJson(). They must not drift apart.
 TEST_CASE("DecisionRecord: Dump() is DumpJson(ToJson()) for every outcome",
@@ -113,10 +108,12 @@ TEST_CASE("DecisionRecord: Dump() is DumpJson(ToJson()) for every outcome",
   records[0].steps.push_back({"two", StepKind::kAction, StepStatus::kOk, 3.0, {}});
   records[1].outcome = Outcome::kAllow;  // no user id, nothing requested
   records[2].outcome = Outcome::kDeny;
-  records[2].denial = DecisionRecord::DenialInfo{{Denial::Kind::kAccessDenied, "no \xe2\x82\xac", std::nullopt}, "s"};
+  records[2].denial = DecisionRecord::DenialInfo{
+      {Denial::Kind::kAccessDenied, "no \xe2\x82\xac", std::nullopt}, "s"};
   records[2].steps.push_back({"s", StepKind::kAction, StepStatus::kDenied, 0.1, {"why"}});
   records[3].outcome = Outcome::kDeny;
-  records[3].denial = DecisionRecord::DenialInfo{{Denial::Kind::kValidationError, "r", "Fix it"}, "t"};
+  records[3].denial =
+      DecisionRecord::DenialInfo{{Denial::Kind::kValidationError, "r", "Fix it"}, "t"};
   records[4].outcome = Outcome::kError;
   records[4].error = DecisionRecord::ErrorInfo{ErrorClass::kActionError, "boom\r\n", "s"};
   records[4].requested_user_metadata = {{"lang", "fr"}};

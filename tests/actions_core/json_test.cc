@@ -107,11 +107,6 @@ TEST_CASE("Json: dumping invalid UTF-8 replaces it instead of throwing", "[actio
   CHECK(DumpJson(json{{"a", 1}}, 2) == "{\n  \"a\": 1\n}");
 }
 
-}  // namespace
-}  // namespace prereg
-
-namespace prereg {
-namespace {
 
 TEST_CASE("JsonWriter: writes what DumpJson writes, escapes and invalid UTF-8 included",
           "[actions_core][json]") {
