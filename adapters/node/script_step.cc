@@ -31,22 +31,24 @@ StepEnd Overflowed(size_t limit) {
 }  // namespace
 
 void ScriptStep::Start(std::shared_ptr<StepRun> run) {
-  json request = {{"t", "exec"}, {"script", script_}, {"gen", generation_}, {"kind", StepKindName(kind())}};
+  // Written straight into the request's text: no tree of the request, the event or the Hook's
+  // (user, context) is built only to be dumped.
+  JsonWriter request;
+  request.BeginObject()
+      .Key("gen").Value(json(generation_))
+      .Key("kind").String(StepKindName(kind()))
+      .Key("script").String(script_)
+      .Key("t").String("exec");
   std::shared_ptr<hooks::CallbackGate> gate;
   if (kind() == StepKind::kHook) {
-    request["user"] = hooks::ProjectUser(run->event(), run->password());
-    request["context"] = hooks::ProjectContext(run->event());
+    hooks::WriteContext(&request.Key("context"), run->event());
+    hooks::WriteUser(&request.Key("user"), run->event(), run->password());
     gate = std::make_shared<hooks::CallbackGate>(run);
   } else {
+    request.Key("event").Value(run->event());
     run->set_waiting_on(kActionPending);
   }
-  std::string text = DumpJson(request);
-  if (kind() == StepKind::kAction) {  // the event is serialised in place, not copied first
-    text.pop_back();
-    text += ",\"event\":";
-    text += DumpJson(run->event());
-    text += '}';
-  }
+  std::string text = std::move(request.EndObject()).Take();
   auto jobs = jobs_;
   const StepRun* key = run.get();
   auto started = std::make_shared<bool>(false);

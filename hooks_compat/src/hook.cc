@@ -14,19 +14,15 @@
 #include "prereg/hooks/hook.h"
 
 #include <cmath>
+#include <vector>
 
 #include <fmt/format.h>
+
+#include "prereg/actions/json.h"
 
 namespace prereg::hooks {
 
 namespace {
-
-// Copies obj[from] to out[to] when it is present.
-void CopyField(const nlohmann::json& obj, const char* from, nlohmann::json* out, const char* to) {
-  if (!obj.is_object()) return;
-  auto it = obj.find(from);
-  if (it != obj.end()) (*out)[to] = *it;
-}
 
 const nlohmann::json& Member(const nlohmann::json& obj, const char* name) {
   static const nlohmann::json kNull;
@@ -74,46 +70,134 @@ std::string JsString(const nlohmann::json& v) {
 
 }  // namespace
 
+namespace {
+
+// Where a projection is written: a tree (TreeSink) or text for a worker (TextSink). Each
+// projection is written once, as a template over its sink, with keys in the order a tree dumps
+// them (sorted), so that both give the same document.
+class TreeSink {
+ public:
+  explicit TreeSink(nlohmann::json* root) : open_{root} { *root = nlohmann::json::object(); }
+  void Begin(const char* key) {
+    auto& child = (*open_.back())[key];
+    child = nlohmann::json::object();
+    open_.push_back(&child);
+  }
+  void End() { open_.pop_back(); }
+  void Copy(const char* key, const nlohmann::json& value) { (*open_.back())[key] = value; }
+  void Bool(const char* key, bool value) { (*open_.back())[key] = value; }
+  void String(const char* key, const std::string& value) { (*open_.back())[key] = value; }
+  void EmptyObject(const char* key) { (*open_.back())[key] = nlohmann::json::object(); }
+
+ private:
+  std::vector<nlohmann::json*> open_;
+};
+
+class TextSink {
+ public:
+  explicit TextSink(JsonWriter* w) : w_(*w) { w_.BeginObject(); }
+  ~TextSink() { w_.EndObject(); }
+  TextSink(const TextSink&) = delete;
+  TextSink& operator=(const TextSink&) = delete;
+  void Begin(const char* key) { w_.Key(key).BeginObject(); }
+  void End() { w_.EndObject(); }
+  void Copy(const char* key, const nlohmann::json& value) { w_.Key(key).Value(value); }
+  void Bool(const char* key, bool value) { w_.Key(key).Bool(value); }
+  void String(const char* key, const std::string& value) { w_.Key(key).String(value); }
+  void EmptyObject(const char* key) { w_.Key(key).BeginObject().EndObject(); }
+
+ private:
+  JsonWriter& w_;
+};
+
+// obj[from] as `key` when obj holds it (find() on anything but an object finds nothing).
+template <typename Sink>
+void CopyField(Sink& out, const nlohmann::json& obj, const char* from, const char* key) {
+  auto it = obj.find(from);
+  if (it != obj.end()) out.Copy(key, *it);
+}
+
+// obj[from] as `key` when obj holds it, else an empty object.
+template <typename Sink>
+void CopyFieldOrEmpty(Sink& out, const nlohmann::json& obj, const char* from, const char* key) {
+  auto it = obj.find(from);
+  if (it != obj.end()) {
+    out.Copy(key, *it);
+  } else {
+    out.EmptyObject(key);
+  }
+}
+
+template <typename Sink>
+void WriteUserTo(Sink& out, const nlohmann::json& event,
+                 const std::optional<std::string>& password) {
+  const auto& user = Member(event, "user");
+  CopyFieldOrEmpty(out, user, "app_metadata", "app_metadata");
+  CopyField(out, user, "email", "email");
+  out.Bool("emailVerified", false);
+  if (password) out.String("password", *password);
+  CopyField(out, user, "phone_number", "phoneNumber");
+  out.Bool("phoneNumberVerified", false);
+  CopyField(out, Member(event, "tenant"), "id", "tenant");
+  CopyFieldOrEmpty(out, user, "user_metadata", "user_metadata");
+  CopyField(out, user, "username", "username");
+}
+
+template <typename Sink>
+void WriteContextTo(Sink& out, const nlohmann::json& event) {
+  const auto& request = Member(event, "request");
+  const auto& locale = Member(Member(event, "transaction"), "locale");
+  out.Begin("connection");
+  CopyField(out, Member(event, "connection"), "id", "id");
+  CopyField(out, Member(event, "connection"), "name", "name");
+  CopyField(out, Member(event, "tenant"), "id", "tenant");
+  out.End();
+  if (locale.is_string() && !locale.get<std::string>().empty()) {
+    out.Copy("renderLanguage", locale);
+  } else {
+    CopyField(out, request, "language", "renderLanguage");
+  }
+  out.Begin("request");
+  CopyField(out, request, "ip", "ip");
+  CopyField(out, request, "language", "language");
+  out.End();
+  CopyField(out, request, "language", "requestLanguage");
+  out.Begin("webtask");
+  const auto& secrets = Member(event, "secrets");
+  if (secrets.is_object()) {
+    out.Copy("secrets", secrets);
+  } else {
+    out.EmptyObject("secrets");
+  }
+  out.End();
+}
+
+}  // namespace
+
 nlohmann::json ProjectUser(const nlohmann::json& event,
                            const std::optional<std::string>& password) {
-  const auto& user = Member(event, "user");
-  nlohmann::json out = nlohmann::json::object();
-  CopyField(Member(event, "tenant"), "id", &out, "tenant");
-  CopyField(user, "username", &out, "username");
-  CopyField(user, "email", &out, "email");
-  out["emailVerified"] = false;
-  CopyField(user, "phone_number", &out, "phoneNumber");
-  out["phoneNumberVerified"] = false;
-  out["user_metadata"] = nlohmann::json::object();
-  out["app_metadata"] = nlohmann::json::object();
-  CopyField(user, "user_metadata", &out, "user_metadata");
-  CopyField(user, "app_metadata", &out, "app_metadata");
-  if (password) out["password"] = *password;
+  nlohmann::json out;
+  TreeSink sink(&out);
+  WriteUserTo(sink, event, password);
   return out;
 }
 
 nlohmann::json ProjectContext(const nlohmann::json& event) {
-  const auto& request = Member(event, "request");
-  const auto& locale = Member(Member(event, "transaction"), "locale");
-  nlohmann::json out = nlohmann::json::object();
-  if (locale.is_string() && !locale.get<std::string>().empty()) {
-    out["renderLanguage"] = locale;
-  } else {
-    CopyField(request, "language", &out, "renderLanguage");
-  }
-  CopyField(request, "language", &out, "requestLanguage");
-  nlohmann::json req = nlohmann::json::object();
-  CopyField(request, "ip", &req, "ip");
-  CopyField(request, "language", &req, "language");
-  out["request"] = std::move(req);
-  nlohmann::json connection = nlohmann::json::object();
-  CopyField(Member(event, "connection"), "id", &connection, "id");
-  CopyField(Member(event, "connection"), "name", &connection, "name");
-  CopyField(Member(event, "tenant"), "id", &connection, "tenant");
-  out["connection"] = std::move(connection);
-  const auto& secrets = Member(event, "secrets");
-  out["webtask"] = {{"secrets", secrets.is_object() ? secrets : nlohmann::json::object()}};
+  nlohmann::json out;
+  TreeSink sink(&out);
+  WriteContextTo(sink, event);
   return out;
+}
+
+void WriteUser(JsonWriter* w, const nlohmann::json& event,
+               const std::optional<std::string>& password) {
+  TextSink sink(w);
+  WriteUserTo(sink, event, password);
+}
+
+void WriteContext(JsonWriter* w, const nlohmann::json& event) {
+  TextSink sink(w);
+  WriteContextTo(sink, event);
 }
 
 CallbackError CallbackError::FromValue(const Value& v) {

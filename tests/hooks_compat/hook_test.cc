@@ -56,6 +56,40 @@ TEST_CASE("Hook projection: renderLanguage falls back to the request language",
   CHECK(ProjectContext(event)["renderLanguage"] == "en");
 }
 
+TEST_CASE("Hook projection: the text for a worker is the trees' text",
+          "[hooks_compat][projection]") {
+  auto event = testing::SampleEvent();
+  std::optional<std::string> password = "hunter2";
+  SECTION("the sample event") {}
+  SECTION("no password") { password.reset(); }
+  SECTION("secrets, and a locale") {
+    event["secrets"] = {{"API_KEY", "k\"\n"}, {"n", 1}};
+    event["transaction"]["locale"] = "de";
+  }
+  SECTION("secrets not an object") { event["secrets"] = "x"; }
+  SECTION("metadata null, and a string where an object was") {
+    event["user"]["user_metadata"] = nullptr;
+    event["user"]["app_metadata"] = "plan";
+  }
+  SECTION("invalid UTF-8 and control characters") {
+    event["user"]["email"] = std::string("a\xff\x01@b.c");
+    event["request"]["language"] = std::string("\xc3");
+  }
+  SECTION("members that are not objects") {
+    event["user"] = 5;
+    event["request"] = json::array({1, 2});
+    event["connection"] = nullptr;
+    event["tenant"] = "acme";
+  }
+  SECTION("an empty event") { event = json::object(); }
+  JsonWriter user;
+  WriteUser(&user, event, password);
+  CHECK(std::move(user).Take() == DumpJson(ProjectUser(event, password)));
+  JsonWriter context;
+  WriteContext(&context, event);
+  CHECK(std::move(context).Take() == DumpJson(ProjectContext(event)));
+}
+
 TEST_CASE("PreUserRegistrationError: friendlyMessage defaults to the message",
           "[hooks_compat][callback]") {
   CHECK(PreUserRegistrationError("log", "shown").friendly_message == "shown");

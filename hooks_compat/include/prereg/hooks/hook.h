@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "prereg/actions/api.h"
+#include "prereg/actions/json.h"
 #include "prereg/actions/step.h"
 #include "prereg/actions/value.h"
 
@@ -24,6 +25,11 @@ namespace prereg::hooks {
 nlohmann::json ProjectUser(const nlohmann::json& event, const std::optional<std::string>& password);
 // The Hook's `context` for `event`; `webtask.secrets` comes from event.secrets.
 nlohmann::json ProjectContext(const nlohmann::json& event);
+// The same two documents written into `w` as text (for a worker's request), without a tree:
+// the text is what DumpJson gives for ProjectUser's and ProjectContext's trees.
+void WriteUser(JsonWriter* w, const nlohmann::json& event,
+               const std::optional<std::string>& password);
+void WriteContext(JsonWriter* w, const nlohmann::json& event);
 
 // PreUserRegistrationError(message, friendlyMessage): friendlyMessage defaults to message.
 struct PreUserRegistrationError {
