@@ -72,7 +72,8 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
   void RunStep() {
     if (index_ == flow_.steps().size()) return FinishAllow();
     const auto& cfg = flow_.steps()[index_];
-    nlohmann::json step_event = event_;
+    // The step borrows the event (OnStepEnd takes it back): no copy per step.
+    nlohmann::json step_event = std::move(event_);
     step_event["secrets"] = cfg.secrets;
     auto api = std::make_unique<Api>(cfg.name, &flow_.cache(), scheduler_,
                                      &flow_.options().metadata, &log_budget_, cache_scope_);
@@ -143,6 +144,8 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
     const std::string queued_for = run_->queued_for();
     const int64_t waited_ms =
         (waited_us_ + (queued_for.empty() ? 0 : scheduler_->NowMicros() - queued_since_us_)) / 1000;
+    event_ = run_->ReturnEvent();
+    event_.erase("secrets");
     run_.reset();
     timer_ = 0;
 

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -96,9 +97,12 @@ class StepRun {
 
   // For the executor: ends the run without reporting; returns false if it had already ended.
   bool Expire();
+  // For the executor, once the step has ended: takes back the event it lent the step rather
+  // than copying it for each step. event() is null afterwards.
+  nlohmann::json ReturnEvent() { return std::move(event_); }
 
  private:
-  const nlohmann::json event_;
+  nlohmann::json event_;  // changed only by ReturnEvent
   const std::optional<std::string> password_;
   const std::unique_ptr<Api> api_;
   Scheduler* const scheduler_;
