@@ -136,18 +136,19 @@ class FlowExecution : public std::enable_shared_from_this<FlowExecution> {
     } else {
       scheduler_->CancelTimer(timer_);
     }
+    // The ended run is kept until this returns: its effects are read in place, not copied.
+    const std::shared_ptr<StepRun> run = std::move(run_);
+    timer_ = 0;
     auto& report = record_.steps[index_];
     report.duration_ms = static_cast<double>(scheduler_->NowMicros() - step_start_us_) / 1000.0;
-    report.logs = run_->api().logs();
-    const StepEffects effects = run_->api().effects();
-    const std::string waiting_on = run_->waiting_on();
-    const std::string queued_for = run_->queued_for();
+    report.logs = run->api().logs();
+    const StepEffects& effects = run->api().effects();
+    const std::string& waiting_on = run->waiting_on();
+    const std::string& queued_for = run->queued_for();
     const int64_t waited_ms =
         (waited_us_ + (queued_for.empty() ? 0 : scheduler_->NowMicros() - queued_since_us_)) / 1000;
-    event_ = run_->ReturnEvent();
+    event_ = run->ReturnEvent();
     event_.erase("secrets");
-    run_.reset();
-    timer_ = 0;
 
     // Every step that ran contributes to `requested`, even one that then failed.
     MergeTopLevelKeepNull(&record_.requested_app_metadata, effects.app_metadata);
