@@ -4,6 +4,7 @@
 
 #include "prereg/actions/json.h"
 
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -249,9 +250,39 @@ JsonWriter& JsonWriter::Bool(bool value) {
 JsonWriter& JsonWriter::Number(double value) { return Value(json(value)); }
 
 JsonWriter& JsonWriter::Value(const json& value) {
-  BeforeValue();
-  DumpInto(&out_, value);
-  return *this;
+  // Containers, strings and whole numbers are written here: a serializer costs an allocation
+  // and a locale lookup each time it is made, more than writing a small member. Floating-point
+  // numbers (and binary, which JSON text never holds) keep the serializer's text.
+  switch (value.type()) {
+    case json::value_t::object:
+      BeginObject();
+      for (const auto& [key, member] : value.get_ref<const json::object_t&>()) {
+        Key(key).Value(member);
+      }
+      return EndObject();
+    case json::value_t::array:
+      BeginArray();
+      for (const auto& element : value) Value(element);
+      return EndArray();
+    case json::value_t::string:
+      return String(value.get_ref<const std::string&>());
+    case json::value_t::boolean:
+      return Bool(value.get<bool>());
+    case json::value_t::null:
+      return Null();
+    case json::value_t::number_integer:
+      BeforeValue();
+      out_ += fmt::format_int(value.get<int64_t>()).c_str();
+      return *this;
+    case json::value_t::number_unsigned:
+      BeforeValue();
+      out_ += fmt::format_int(value.get<uint64_t>()).c_str();
+      return *this;
+    default:
+      BeforeValue();
+      DumpInto(&out_, value);
+      return *this;
+  }
 }
 
 }  // namespace prereg

@@ -129,6 +129,35 @@ TEST_CASE("JsonWriter: writes what DumpJson writes, escapes and invalid UTF-8 in
   }
 }
 
+TEST_CASE("JsonWriter: a document written by Value is DumpJson's text", "[actions_core][json]") {
+  const std::vector<nlohmann::json> docs = {
+      nlohmann::json::object(),
+      nlohmann::json::array(),
+      nullptr,
+      true,
+      0,
+      -1,
+      INT64_MIN,
+      INT64_MAX,
+      UINT64_MAX,
+      2.5,
+      -0.0,
+      1e300,
+      std::string("bad \xff utf8 \"quoted\"\n"),
+      {{"z", 1}, {"a", {{"nested", {1, -2, 3.25, "x", nullptr, false}}}}, {"m", json::object()}},
+      {json::array(), {json::array()}, {{"k", json::array({json::object()})}}},
+      {{std::string("key \x01 \xe2"), std::string("value \xc3")}},
+  };
+  for (const auto& doc : docs) {
+    JsonWriter w;
+    w.Value(doc);
+    CHECK(std::move(w).Take() == DumpJson(doc));
+    JsonWriter in_array;
+    in_array.BeginArray().Value(doc).Value(doc).EndArray();
+    CHECK(std::move(in_array).Take() == DumpJson(nlohmann::json::array({doc, doc})));
+  }
+}
+
 TEST_CASE("JsonWriter: commas between members and elements, at every level",
           "[actions_core][json]") {
   const nlohmann::json nested = {{"b", {1, 2, {{"c", nullptr}}}}, {"a", "x"}};
