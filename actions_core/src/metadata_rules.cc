@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "prereg/actions/json.h"
+
 namespace prereg {
 
 namespace {
@@ -69,9 +71,7 @@ std::optional<std::string> CheckMetadataSize(MetadataKind kind, const nlohmann::
                      MetadataName(kind), size, options.max_bytes);
 }
 
-std::string CompactJson(const nlohmann::json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+std::string CompactJson(const nlohmann::json& value) { return DumpJson(value); }
 
 void MergeTopLevel(nlohmann::json* target, const nlohmann::json& changes) {
   if (!target->is_object()) *target = nlohmann::json::object();
