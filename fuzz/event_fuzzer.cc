@@ -1,8 +1,11 @@
 // Event parsing and validation, then the whole engine on what passes: a native Hook (the Hook
-// projection, cb translation) and a native Action, the decision record and its JSON.
+// projection, cb translation) and a native Action, the decision record and its JSON. Checks that
+// DumpJson's text is nlohmann's and that the Hook projections written as text match their trees.
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "prereg/actions/event.h"
@@ -48,8 +51,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   auto event = prereg::ParseEvent(text);
   if (!event.ok()) return 0;
-  (void)prereg::DumpJson(prereg::hooks::ProjectUser(event.value(), std::string("pw")));
-  (void)prereg::DumpJson(prereg::hooks::ProjectContext(event.value()));
+  // DumpJson (JsonWriter) must write nlohmann's own text, and the projections' text for a worker
+  // their trees' text.
+  const auto& e = event.value();
+  if (prereg::DumpJson(e) != e.dump(-1, ' ', false, json::error_handler_t::replace)) {
+    __builtin_trap();
+  }
+  const std::optional<std::string> password = "pw";
+  prereg::JsonWriter user;
+  prereg::hooks::WriteUser(&user, e, password);
+  if (std::move(user).Take() != prereg::DumpJson(prereg::hooks::ProjectUser(e, password))) {
+    __builtin_trap();
+  }
+  prereg::JsonWriter context;
+  prereg::hooks::WriteContext(&context, e);
+  if (std::move(context).Take() != prereg::DumpJson(prereg::hooks::ProjectContext(e))) {
+    __builtin_trap();
+  }
   auto record = prereg::RunFlow(TheFlow(), event.value());
   if (record.ok()) (void)prereg::DumpJson(record.value().ToJson(), 2);
   return 0;
