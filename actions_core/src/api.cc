@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "metadata_rules.h"
+#include "prereg/actions/json.h"
 
 namespace prereg {
 
@@ -32,7 +33,7 @@ bool IsUserIdChar(char c) {
 
 // The first argument, shown in messages: `"key"` for strings, else its description.
 std::string Show(const Value& v) {
-  if (v.is_string()) return CompactJson(v.json());
+  if (v.is_string()) return DumpJson(v.json());
   return v.Describe();
 }
 

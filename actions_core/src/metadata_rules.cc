@@ -65,13 +65,11 @@ std::optional<std::string> CheckMetadataEntry(MetadataKind kind, std::string_vie
 
 std::optional<std::string> CheckMetadataSize(MetadataKind kind, const nlohmann::json& metadata,
                                              const MetadataOptions& options) {
-  size_t size = CompactJson(metadata).size();
+  size_t size = DumpJson(metadata).size();
   if (size <= options.max_bytes) return std::nullopt;
   return fmt::format("{} would be {} bytes as JSON, over the limit of {} bytes",
                      MetadataName(kind), size, options.max_bytes);
 }
-
-std::string CompactJson(const nlohmann::json& value) { return DumpJson(value); }
 
 void MergeTopLevel(nlohmann::json* target, const nlohmann::json& changes) {
   if (!target->is_object()) *target = nlohmann::json::object();

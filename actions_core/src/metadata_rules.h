@@ -26,9 +26,6 @@ std::optional<std::string> CheckMetadataEntry(MetadataKind kind, std::string_vie
 std::optional<std::string> CheckMetadataSize(MetadataKind kind, const nlohmann::json& metadata,
                                              const MetadataOptions& options);
 
-// Compact JSON, with invalid UTF-8 replaced rather than thrown on.
-std::string CompactJson(const nlohmann::json& value);
-
 // Applies top-level `changes` to the object `*target`: a null value deletes the key.
 // A non-object *target is replaced by an empty object first.
 void MergeTopLevel(nlohmann::json* target, const nlohmann::json& changes);

@@ -18,8 +18,6 @@
 
 #include <fmt/format.h>
 
-#include "prereg/actions/json.h"
-
 namespace prereg::hooks {
 
 namespace {
@@ -67,10 +65,6 @@ std::string JsString(const nlohmann::json& v) {
   }
   return "[object Object]";
 }
-
-}  // namespace
-
-namespace {
 
 // Where a projection is written: a tree (TreeSink) or text for a worker (TextSink). Each
 // projection is written once, as a template over its sink, with keys in the order a tree dumps
