@@ -43,7 +43,7 @@ void LogEvent(const std::string& level, const std::string& msg, json extra) {
   extra["date"] = NowIso();
   extra["level"] = level;
   extra["msg"] = msg;
-  std::cerr << extra.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
+  std::cerr << DumpJson(extra) << std::endl;
 }
 
 json LogFields(const json& event) {

@@ -36,13 +36,14 @@ struct JsonLimits {
 Result<nlohmann::json> ParseJson(std::string_view text, std::string_view what,
                                  const JsonLimits& limits = {});
 
-// Compact JSON (indent < 0) or indented; invalid UTF-8 in strings becomes U+FFFD.
+// Compact JSON (indent < 0, written by JsonWriter) or indented; invalid UTF-8 in strings becomes
+// U+FFFD. The text is nlohmann's own dump() text.
 std::string DumpJson(const nlohmann::json& value, int indent = -1);
 std::string DumpJson(const nlohmann::ordered_json& value, int indent = -1);
 
 // Compact JSON written straight into a string, for the service's hot path, where building a tree
 // only to dump it cost more than the rest of the response. The text is byte for byte what
-// DumpJson gives for the same document (keys in the order written).
+// nlohmann's dump() (and so DumpJson) gives for the same document, keys in the order written.
 //
 //   JsonWriter w;
 //   w.BeginObject().Key("outcome").String("allow").Key("steps").BeginArray().EndArray().EndObject();
@@ -60,7 +61,7 @@ class JsonWriter {
   JsonWriter& Null();
   JsonWriter& Bool(bool value);
   JsonWriter& Number(double value);
-  // Any document, dumped as DumpJson would.
+  // Any document, as nlohmann's dump() writes it (keys sorted, as the tree holds them).
   JsonWriter& Value(const nlohmann::json& value);
 
   std::string Take() && { return std::move(out_); }
