@@ -80,8 +80,14 @@ const Uint8ArrayCtor = Uint8Array;
 const ArrayBufferCtor = ArrayBuffer;
 const TextDecoderCtor = TextDecoder;
 const TextDecoderDecode = uncurry(TextDecoder.prototype.decode);
+const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
+const TypedArrayIndexOf = uncurry(TypedArrayPrototype.indexOf);
+const TypedArrayLength = uncurry(Reflect.getOwnPropertyDescriptor(TypedArrayPrototype, 'length').get);
 const BufferByteLength = Buffer.byteLength;
 const BufferFrom = Buffer.from;
+const BufferAllocUnsafeSlow = Buffer.allocUnsafeSlow;
+const BufferCopy = uncurry(Buffer.prototype.copy);
+const BufferUtf8Slice = uncurry(Buffer.prototype.utf8Slice);
 const SetImmediate = setImmediate;
 const QueueMicrotask = queueMicrotask;
 const SetInterval = setInterval;
@@ -164,9 +170,17 @@ const MAX_LATE_CHARS = 1000;
 // Output to the engine.
 
 function writeAll(fd, text) {
-  const buf = ReflectApply(BufferFrom, Buffer, [text]);
+  // The string goes to the system call as it is (Node encodes it there); only a write cut short
+  // (a full pipe) needs the bytes, to go on from where it stopped.
   let off = 0;
-  while (off < buf.length) {
+  try {
+    off = WriteSync(fd, text);
+  } catch (e) {
+    if (own(e, 'code') !== 'EAGAIN') throw e;
+  }
+  if (off === BufferByteLength(text)) return;
+  const buf = ReflectApply(BufferFrom, Buffer, [text]);
+  while (off < TypedArrayLength(buf)) {
     try {
       off += WriteSync(fd, buf, off);
     } catch (e) {
@@ -1058,18 +1072,43 @@ function handle(line) {
   }
 }
 
-// Requests arrive on stdin as lines, through the event loop or through spinForRequest. A
-// streaming decoder keeps a character split across chunks whole.
-const requestDecoder = new TextDecoderCtor();
-let pendingInput = '';
+// Requests arrive on stdin as lines of UTF-8, through the event loop or through spinForRequest.
+// Each line is decoded once it is whole: a newline byte is never part of a longer character. The
+// bytes of a line not ended yet wait, copied (spinForRequest reuses its buffer), in pendingInput.
+let pendingInput = [];
+let pendingBytes = 0;
 function feed(bytes) {
-  pendingInput += TextDecoderDecode(requestDecoder, bytes, {stream: true});
+  const length = TypedArrayLength(bytes);
+  let from = 0;
   let nl;
-  while ((nl = StringIndexOf(pendingInput, '\n')) >= 0) {
-    const line = StringSlice(pendingInput, 0, nl);
-    pendingInput = StringSlice(pendingInput, nl + 1);
-    handle(line);
+  while ((nl = TypedArrayIndexOf(bytes, 0x0a, from)) >= 0) {
+    if (pendingBytes === 0) {
+      handle(BufferUtf8Slice(bytes, from, nl));
+    } else {
+      const line = takePending(bytes, nl);
+      handle(BufferUtf8Slice(line, 0, TypedArrayLength(line)));
+    }
+    from = nl + 1;
   }
+  if (from < length) {
+    const rest = BufferAllocUnsafeSlow(length - from);
+    BufferCopy(bytes, rest, 0, from, length);
+    append(pendingInput, rest);
+    pendingBytes += length - from;
+  }
+}
+
+// The pending bytes followed by bytes[0, end), as one buffer; nothing is pending after.
+function takePending(bytes, end) {
+  const line = BufferAllocUnsafeSlow(pendingBytes + end);
+  let at = 0;
+  for (let i = 0; i < pendingInput.length; i++) {
+    at += BufferCopy(pendingInput[i], line, at, 0, TypedArrayLength(pendingInput[i]));
+  }
+  BufferCopy(bytes, line, at, 0, end);
+  pendingInput = [];
+  pendingBytes = 0;
+  return line;
 }
 
 const spinBuffer = new ArrayBufferCtor(64 * 1024);
