@@ -81,13 +81,16 @@ const ArrayBufferCtor = ArrayBuffer;
 const TextDecoderCtor = TextDecoder;
 const TextDecoderDecode = uncurry(TextDecoder.prototype.decode);
 const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
+const typedArrayGetter = (name) =>
+  uncurry(Reflect.getOwnPropertyDescriptor(TypedArrayPrototype, name).get);
+const TypedArrayLength = typedArrayGetter('length');
+const TypedArrayBuffer = typedArrayGetter('buffer');
+const TypedArrayByteOffset = typedArrayGetter('byteOffset');
 const TypedArrayIndexOf = uncurry(TypedArrayPrototype.indexOf);
-const TypedArrayLength = uncurry(Reflect.getOwnPropertyDescriptor(TypedArrayPrototype, 'length').get);
+const TypedArraySet = uncurry(TypedArrayPrototype.set);
 const BufferByteLength = Buffer.byteLength;
 const BufferFrom = Buffer.from;
-const BufferAllocUnsafeSlow = Buffer.allocUnsafeSlow;
-const BufferCopy = uncurry(Buffer.prototype.copy);
-const BufferUtf8Slice = uncurry(Buffer.prototype.utf8Slice);
+const BufferUtf8Slice = uncurry(Buffer.prototype.utf8Slice);  // on any Uint8Array
 const SetImmediate = setImmediate;
 const QueueMicrotask = queueMicrotask;
 const SetInterval = setInterval;
@@ -1074,7 +1077,9 @@ function handle(line) {
 
 // Requests arrive on stdin as lines of UTF-8, through the event loop or through spinForRequest.
 // Each line is decoded once it is whole: a newline byte is never part of a longer character. The
-// bytes of a line not ended yet wait, copied (spinForRequest reuses its buffer), in pendingInput.
+// bytes of a line not ended yet wait in pendingInput, copied (spinForRequest reuses its buffer).
+// Bytes are copied with the typed arrays' own methods, captured: Buffer's copy reads getters a
+// script could replace.
 let pendingInput = [];
 let pendingBytes = 0;
 function feed(bytes) {
@@ -1091,21 +1096,32 @@ function feed(bytes) {
     from = nl + 1;
   }
   if (from < length) {
-    const rest = BufferAllocUnsafeSlow(length - from);
-    BufferCopy(bytes, rest, 0, from, length);
-    append(pendingInput, rest);
+    append(pendingInput, copyOf(bytes, from, length));
     pendingBytes += length - from;
   }
 }
 
-// The pending bytes followed by bytes[0, end), as one buffer; nothing is pending after.
+// bytes[from, to) in a new array.
+function copyOf(bytes, from, to) {
+  const copy = new Uint8ArrayCtor(to - from);
+  TypedArraySet(copy, bytesAt(bytes, from, to), 0);
+  return copy;
+}
+
+// A view of bytes[from, to), made without `subarray` (which asks the array for its constructor).
+function bytesAt(bytes, from, to) {
+  return new Uint8ArrayCtor(TypedArrayBuffer(bytes), TypedArrayByteOffset(bytes) + from, to - from);
+}
+
+// The pending bytes followed by bytes[0, end), as one array; nothing is pending after.
 function takePending(bytes, end) {
-  const line = BufferAllocUnsafeSlow(pendingBytes + end);
+  const line = new Uint8ArrayCtor(pendingBytes + end);
   let at = 0;
   for (let i = 0; i < pendingInput.length; i++) {
-    at += BufferCopy(pendingInput[i], line, at, 0, TypedArrayLength(pendingInput[i]));
+    TypedArraySet(line, pendingInput[i], at);
+    at += TypedArrayLength(pendingInput[i]);
   }
-  BufferCopy(bytes, line, at, 0, end);
+  TypedArraySet(line, bytesAt(bytes, 0, end), at);
   pendingInput = [];
   pendingBytes = 0;
   return line;

@@ -130,5 +130,45 @@ TEST_CASE("Containment: built-ins a script replaces change only its own behaviou
   }
 }
 
+TEST_CASE("Containment: a script replacing what decodes bytes still gets every event whole",
+          "[adapters][containment]") {
+  // The runner reads requests as bytes and decodes each line; a script that replaces the typed
+  // arrays' methods and getters, Buffer's and TextDecoder's, must not garble the events its
+  // worker receives next. The event is large and multi-byte, so that it arrives in several
+  // chunks and a chunk ends inside a character.
+  const std::string tamperer =
+      "const T = Object.getPrototypeOf(Uint8Array.prototype);\n"
+      "T.indexOf = () => -1;\n"
+      "T.set = function () {};\n"
+      "T.subarray = function () { return new Uint8Array(0); };\n"
+      "for (const name of ['length', 'byteLength', 'byteOffset', 'buffer']) {\n"
+      "  Object.defineProperty(T, name, {configurable: true,\n"
+      "    get() { return name === 'buffer' ? new ArrayBuffer(1) : 1; }});\n"
+      "}\n"
+      "Buffer.prototype.utf8Slice = () => '';\n"
+      "Buffer.prototype.copy = () => 0;\n"
+      "Buffer.prototype.toString = () => '';\n"
+      "Buffer.allocUnsafeSlow = () => new Uint8Array(1);\n"
+      "TextDecoder.prototype.decode = () => '';\n" +
+      Action("api.user.setAppMetadata('name', event.user.name);\n"
+             "api.user.setAppMetadata('essay_ok', "
+             "event.request.body.essay === '\\u00e9\\u{1F600}'.repeat(30000));");
+  JsFixture f;
+  auto flow = f.Load({{"tamperer", tamperer}});
+  REQUIRE(flow.ok());
+  auto event = testing::SampleEvent();
+  std::string essay;
+  for (int i = 0; i < 30000; ++i) essay += "\xC3\xA9\xF0\x9F\x98\x80";  // é😀, 180 KB
+  event["request"]["body"]["essay"] = essay;
+  for (int signup = 0; signup < 3; ++signup) {
+    event["user"]["name"] = "Zoë " + std::to_string(signup);
+    auto r = f.RunFlow(*flow.value(), event);
+    INFO("sign-up " << signup << ": " << (r.error ? r.error->message : std::string()));
+    REQUIRE(r.outcome == Outcome::kAllow);
+    CHECK(r.app_metadata["name"] == "Zoë " + std::to_string(signup));
+    CHECK(r.app_metadata["essay_ok"] == true);
+  }
+}
+
 }  // namespace
 }  // namespace prereg
