@@ -171,15 +171,16 @@ Api& Api::SetUserMetadata(const Value& key, const Value& value) {
 Api& Api::SetMetadata(ApiMethod method, const Value& key, const Value& value) {
   if (!CheckString(method, "key", key)) return *this;
   const auto k = key.json().get<std::string>();
-  const auto call = fmt::format("{}({}, …)", ApiMethodName(method), Show(key));
+  // How the call is named in a rejection: written only for one (most calls are accepted).
+  const auto call = [&] { return fmt::format("{}({}, …)", ApiMethodName(method), Show(key)); };
   if (auto why = Unrepresentable(value)) {
-    RejectCall(call, *why);
+    RejectCall(call(), *why);
     return *this;
   }
   const auto kind =
       method == ApiMethod::kSetAppMetadata ? MetadataKind::kApp : MetadataKind::kUser;
   if (auto why = CheckMetadataEntry(kind, k, value.json(), *metadata_)) {
-    RejectCall(call, *why);
+    RejectCall(call(), *why);
     return *this;
   }
   auto& changes = kind == MetadataKind::kApp ? effects_.app_metadata : effects_.user_metadata;
@@ -191,15 +192,15 @@ Api& Api::SetUserId(const Value& id) {
   const auto method = ApiMethod::kSetUserId;
   if (!CheckString(method, "user_id", id)) return *this;
   auto s = id.json().get<std::string>();
-  const auto call = fmt::format("{}({})", ApiMethodName(method), Show(id));
+  const auto call = [&] { return fmt::format("{}({})", ApiMethodName(method), Show(id)); };
   if (s.empty() || s.size() > kMaxUserIdChars) {
-    RejectCall(call, fmt::format("user_id must be 1 to {} characters, got {}", kMaxUserIdChars,
+    RejectCall(call(), fmt::format("user_id must be 1 to {} characters, got {}", kMaxUserIdChars,
                                  Utf16Length(s)));
     return *this;
   }
   for (char c : s) {
     if (!IsUserIdChar(c)) {
-      RejectCall(call, "user_id may only contain letters, digits and @ . _ + -");
+      RejectCall(call(), "user_id may only contain letters, digits and @ . _ + -");
       return *this;
     }
   }
