@@ -1,0 +1,127 @@
+'use strict';
+// The Node runner alone: CPU per execution of adapters/node/runner.js, driven straight over its
+// pipes (no engine, no sandbox flags), against a baseline runner in the same run.
+//
+//   node bench/runner-bench.js [--baseline FILE] [--rounds 12] [--executions 30000] [--batch 16]
+//
+// Each round starts a fresh worker per runner, loads bench/bench-action.js, and sends it the
+// serve benchmark's Action request, `--batch` lines per write (as the engine batches under load),
+// the next batch once the last one's replies are in. What is timed is the worker's CPU (user +
+// system, from /proc) between its load reply and its last execution's reply. Runners alternate,
+// round after round; the figures are medians over the rounds. Without --baseline the runner is
+// timed alone. A baseline from another commit:
+//   git show REV:adapters/node/runner.js > /tmp/runner-base.js
+// (a runner reads nothing beside itself, so it runs from anywhere).
+
+const {spawn} = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+function option(name, fallback) {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback;
+}
+const root = path.join(__dirname, '..');
+const runners = [['runner', path.join(root, 'adapters/node/runner.js')]];
+if (option('baseline')) runners.unshift(['baseline', path.resolve(option('baseline'))]);
+const rounds = Number(option('rounds', 12));
+const executions = Number(option('executions', 30000));
+const batch = Number(option('batch', 16));
+const script = path.join(__dirname, 'bench-action.js');
+// The Action's request as `prereg serve` writes it for the benchmark's sign-up.
+const event = {
+  connection: {id: 'con_1', name: 'db', strategy: 'auth0'},
+  request: {body: {}, geoip: {countryCode: 'GB'}, ip: '203.0.113.7', language: 'en', method: 'POST'},
+  secrets: {},
+  tenant: {id: 'bench'},
+  user: {app_metadata: {checked_by_hook: true}, email: 'ada@example.com', user_metadata: {},
+         username: 'ada'},
+};
+const eventText = JSON.stringify(event);
+
+// The CPU a process has used, in µs.
+function cpuMicros(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 1e6 / 100;  // utime + stime, in ticks
+}
+
+// Runs `executions` executions on a fresh worker of `runner`: resolves to CPU µs per execution.
+function measure(runner) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [runner, '--spin-us=0', '--heartbeat-ms=1000'],
+                        {stdio: ['pipe', 'inherit', 'inherit', 'pipe', 'pipe']});
+    let pending = '';
+    let sent = 0;
+    let done = 0;
+    let cpuAtStart = 0;
+    const sendBatch = () => {
+      let lines = '';
+      for (let i = 0; i < batch && sent < executions; i++) {
+        sent++;
+        lines += `{"id":${sent + 1},"gen":1,"kind":"action","script":${JSON.stringify(script)},` +
+                 `"t":"exec","event":${eventText}}\n`;
+      }
+      child.stdin.write(lines);
+    };
+    child.on('exit', (code) => {
+      if (done < executions) reject(new Error(`${runner}: the worker exited (${code}) early`));
+    });
+    child.stdio[3].on('data', (chunk) => {
+      pending += chunk.toString();
+      let nl;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const msg = JSON.parse(pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+        if (msg.t === 'ready') {
+          const source = fs.readFileSync(script, 'utf8');
+          child.stdin.write(JSON.stringify({t: 'load', id: 1, script, gen: 1, source}) + '\n');
+        } else if (msg.t === 'loaded') {
+          if (msg.error) return reject(new Error(msg.error));
+          cpuAtStart = cpuMicros(child.pid);
+          sendBatch();
+        } else if (msg.t === 'done') {
+          if (msg.end.kind !== 'returned' || msg.calls.length !== 2) {
+            return reject(new Error(`unexpected reply: ${JSON.stringify(msg)}`));
+          }
+          if (++done === executions) {
+            const perExecution = (cpuMicros(child.pid) - cpuAtStart) / executions;
+            child.kill();
+            resolve(perExecution);
+          } else if (done % batch === 0) {
+            sendBatch();
+          }
+        }
+      }
+    });
+  });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+(async () => {
+  console.log(`node ${process.version}; ${executions} executions per round, ${batch} per write, ` +
+              `${rounds} rounds`);
+  const results = new Map(runners.map(([name]) => [name, []]));
+  for (let round = 1; round <= rounds; round++) {
+    const line = [];
+    for (const [name, file] of runners) {
+      const us = await measure(file);
+      results.get(name).push(us);
+      line.push(`${name} ${us.toFixed(1)}`);
+    }
+    console.log(`round ${round}: ${line.join(', ')} µs CPU per execution`);
+  }
+  for (const [name, file] of runners) {
+    console.log(`${name} (${file}): median ${median(results.get(name)).toFixed(1)} µs CPU per execution`);
+  }
+  if (results.has('baseline')) {
+    const ratios = results.get('runner').map((us, i) => us / results.get('baseline')[i]);
+    console.log(`runner / baseline, median of the rounds' ratios: ${median(ratios).toFixed(3)}`);
+  }
+})().catch((e) => {
+  console.error(`runner-bench: ${e.message}`);
+  process.exit(1);
+});
