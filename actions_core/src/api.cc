@@ -195,7 +195,7 @@ Api& Api::SetUserId(const Value& id) {
   const auto call = [&] { return fmt::format("{}({})", ApiMethodName(method), Show(id)); };
   if (s.empty() || s.size() > kMaxUserIdChars) {
     RejectCall(call(), fmt::format("user_id must be 1 to {} characters, got {}", kMaxUserIdChars,
-                                 Utf16Length(s)));
+                                   Utf16Length(s)));
     return *this;
   }
   for (char c : s) {
