@@ -56,31 +56,42 @@ ticks() {
   for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done
   echo "$t"
 }
+# Times the given processes have gone to sleep so far (voluntary context switches): each is a
+# wake-up later, the cost that batched hand-offs exist to save.
+sleeps() {
+  local p t=0
+  for p in "$@"; do
+    t=$((t + $(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
 children() { pgrep -P "$1" | tr '\n' ' '; }
 hz=$(getconf CLK_TCK)
-# Prints "rps p50_ms p99_ms wrong cpu_server cpu_children cpu_wrk" for one wrk run of server $1 at
-# rate $2 (0: as fast as it goes); CPU in microseconds per request.
+# Prints "rps p50_ms p99_ms wrong cpu_server cpu_children cpu_wrk sleeps_server sleeps_children"
+# for one wrk run of server $1 at rate $2 (0: as fast as it goes); CPU in microseconds per request,
+# sleeps per request.
 run() {
-  local name=$1 rate=$2 p kids server0 kids0 server1 kids1 requests
+  local name=$1 rate=$2 p kids server0 kids0 server1 kids1 requests sleeps0 ksleeps0
   p=${pid[$name]}
   kids=$(children "$p")
-  server0=$(ticks "$p"); kids0=$(ticks $kids)
+  server0=$(ticks "$p"); kids0=$(ticks $kids); sleeps0=$(sleeps "$p"); ksleeps0=$(sleeps $kids)
   TIMEFORMAT="%U %S"
   { time RATE=$rate CONNECTIONS=$connections wrk -t1 -c$connections -d"${seconds}s" --latency \
       -s bench/wrk-post.lua "${url[$name]}" > "$tmp/wrk.out"; } 2> "$tmp/wrk.time"
   server1=$(ticks "$p"); kids1=$(ticks $kids)
+  local sleeps_s=$(($(sleeps "$p") - sleeps0)) sleeps_k=$(($(sleeps $kids) - ksleeps0))
   requests=$(awk '/requests in/ { print $1 }' "$tmp/wrk.out")
   read -r cpu_s cpu_k cpu_w < <(awk -v s=$((server1 - server0)) -v k=$((kids1 - kids0)) \
     -v n="$requests" -v hz="$hz" \
     '{ w = $1 + $2 } END { printf "%.0f %.0f %.0f\n", s / hz * 1e6 / n, k / hz * 1e6 / n, w * 1e6 / n }' \
     "$tmp/wrk.time")
-  awk -v cs="$cpu_s" -v ck="$cpu_k" -v cw="$cpu_w" '
+  awk -v cs="$cpu_s" -v ck="$cpu_k" -v cw="$cpu_w" -v ss="$sleeps_s" -v sk="$sleeps_k" -v n="$requests" '
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
     /Requests\/sec/ { rps=$2 }
     /^ +50%/ { p50=ms($2) }
     /^ +99%/ { p99=ms($2) }
     /^wrong / { wrong=$2 }
-    END { printf "%.0f %.2f %.2f %d %s %s %s\n", rps, p50, p99, wrong, cs, ck, cw }' "$tmp/wrk.out"
+    END { printf "%.0f %.2f %.2f %d %s %s %s %.2f %.2f\n", rps, p50, p99, wrong, cs, ck, cw, ss / n, sk / n }' "$tmp/wrk.out"
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 col() { awk -v c="$1" '{ print $c }'; }
@@ -89,13 +100,15 @@ for s in $servers; do run "$s" 0 > /dev/null; done  # warm-up
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); node $(node --version)"
 echo "flow: Hook + Action; $workers workers per script (baselines: $workers processes); wrk -t1 -c$connections, ${seconds}s per run, $rounds rounds"
 echo "prereg serve options: --workers $workers --queue 256 ${PREREG_ARGS:-}"
-printf "%-6s %-9s %9s %8s %8s %6s | %s\n" round server "peak rps" "p50 ms" "p99 ms" wrong "CPU us/request: server children wrk"
+printf "%-6s %-9s %9s %8s %8s %6s | %s | %s\n" round server "peak rps" "p50 ms" "p99 ms" wrong \
+  "CPU us/request: server children wrk" "sleeps/request: server children"
 for r in $(seq "$rounds"); do
   for s in $servers; do
     run "$s" 0 > "$tmp/out"
-    read -r rps p50 p99 wrong cs ck cw < "$tmp/out"
-    echo "$rps $p50 $p99 $wrong $cs $ck $cw" >> "$tmp/peak.$s"
-    printf "%-6s %-9s %9s %8s %8s %6s | %s %s %s\n" "$r" "$s" "$rps" "$p50" "$p99" "$wrong" "$cs" "$ck" "$cw"
+    read -r rps p50 p99 wrong cs ck cw ss sk < "$tmp/out"
+    echo "$rps $p50 $p99 $wrong $cs $ck $cw $ss $sk" >> "$tmp/peak.$s"
+    printf "%-6s %-9s %9s %8s %8s %6s | %s %s %s | %s %s\n" "$r" "$s" "$rps" "$p50" "$p99" "$wrong" \
+      "$cs" "$ck" "$cw" "$ss" "$sk"
   done
 done
 half=$(( $(col 1 < "$tmp/peak.prereg" | median | cut -d. -f1) / 2 ))
@@ -110,12 +123,14 @@ for r in $(seq "$rounds"); do
 done
 
 echo "medians:"
-printf "%-9s %9s %8s %8s | %10s %8s %8s | %s\n" server "peak rps" "p50 ms" "p99 ms" "half rps" "p50 ms" "p99 ms" "CPU us/request at peak: server children wrk"
+printf "%-9s %9s %8s %8s | %10s %8s %8s | %s | %s\n" server "peak rps" "p50 ms" "p99 ms" "half rps" "p50 ms" "p99 ms" \
+  "CPU us/request at peak: server children wrk" "sleeps/request: server children"
 for s in $servers; do
-  printf "%-9s %9s %8s %8s | %10s %8s %8s | %s %s %s\n" "$s" \
+  printf "%-9s %9s %8s %8s | %10s %8s %8s | %s %s %s | %s %s\n" "$s" \
     "$(col 1 < "$tmp/peak.$s" | median)" "$(col 2 < "$tmp/peak.$s" | median)" "$(col 3 < "$tmp/peak.$s" | median)" \
     "$(col 1 < "$tmp/half.$s" | median)" "$(col 2 < "$tmp/half.$s" | median)" "$(col 3 < "$tmp/half.$s" | median)" \
-    "$(col 5 < "$tmp/peak.$s" | median)" "$(col 6 < "$tmp/peak.$s" | median)" "$(col 7 < "$tmp/peak.$s" | median)"
+    "$(col 5 < "$tmp/peak.$s" | median)" "$(col 6 < "$tmp/peak.$s" | median)" "$(col 7 < "$tmp/peak.$s" | median)" \
+    "$(col 8 < "$tmp/peak.$s" | median)" "$(col 9 < "$tmp/peak.$s" | median)"
 done
 wrong_total=$(cat "$tmp"/peak.* "$tmp"/half.* | awk '{ n += $4 } END { print n }')
 p=$(col 1 < "$tmp/peak.prereg" | median)

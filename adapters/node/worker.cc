@@ -14,6 +14,7 @@
 #include <cstring>
 #include <vector>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
@@ -172,8 +173,14 @@ void NodeWorker::Rebind(MessageFn on_message, ExitFn on_exit, ExitFn on_violatio
 
 void NodeWorker::Send(std::string_view line) {
   outbox_.append(line);
-  if (!writing_.empty()) return;  // goes out with the next write
-  Flush();
+  // Lines sent while the event loop works through what is ready go out together, in one write
+  // after it: one wake-up of the worker for all of them.
+  if (!writing_.empty() || flush_posted_) return;  // goes out with that write
+  flush_posted_ = true;
+  asio::post(stdin_.get_executor(), [self = shared_from_this()] {
+    self->flush_posted_ = false;
+    self->Flush();
+  });
 }
 
 bool NodeWorker::Runs(uint64_t job) const {
@@ -188,7 +195,7 @@ void NodeWorker::Drop(uint64_t job) {
 
 uint64_t NodeWorker::FirstSentAfter(std::chrono::steady_clock::time_point t) const {
   for (const auto& o : recent_origins) {
-    if (o.sent > t && Runs(o.job)) return o.job;
+    if (o.sent > t && o.sent != kNotWritten && Runs(o.job)) return o.job;
   }
   return 0;
 }
@@ -243,6 +250,11 @@ void NodeWorker::Kill() {
 void NodeWorker::Flush() {
   if (outbox_.empty() || !writing_.empty()) return;
   writing_.swap(outbox_);
+  const auto now = std::chrono::steady_clock::now();
+  for (auto o = recent_origins.rbegin(); o != recent_origins.rend() && o->sent == kNotWritten;
+       ++o) {
+    o->sent = now;
+  }
   auto self = shared_from_this();
   asio::async_write(stdin_, asio::buffer(writing_),
                     [self](const boost::system::error_code& ec, size_t) {
@@ -259,8 +271,6 @@ void NodeWorker::ReadReply() {
   auto self = shared_from_this();
   asio::async_read_until(
       replies_, reply_buf_, '\n', [self](const boost::system::error_code& ec, size_t n) {
-        // After a violation the worker is being killed: what it still wrote is dropped, and the
-        // channel is read to its end so that the exit is collected.
         if (ec == asio::error::not_found) {  // the buffer is full and holds no newline
           self->Violation(fmt::format(
               "the worker wrote a line of more than {} bytes on its reply channel (a report too "
@@ -270,28 +280,46 @@ void NodeWorker::ReadReply() {
           return self->ReadReply();
         }
         if (ec) return self->Reap(0);
-        if (self->violated_) {
-          self->reply_buf_.consume(n);
-          return self->ReadReply();
-        }
-        self->last_heard = std::chrono::steady_clock::now();
-        const auto* data = static_cast<const char*>(self->reply_buf_.data().data());
-        auto msg = ParseWorkerMessage(std::string_view(data, n - 1));  // without the newline
-        self->reply_buf_.consume(n);
-        if (!msg.ok()) {
-          self->Violation(fmt::format(
-              "the worker wrote something other than a message on its reply channel: {}",
-              msg.status().message()));
-          return self->ReadReply();
-        }
-        if (msg.value().type == "exit") {
-          const auto& code = MemberOf(msg.value().body, "code");
-          self->reported_code_ = code.is_number_integer() ? code.get<int>() : 0;
-          if (msg.value().id != 0 && self->Runs(msg.value().id)) self->culprit = msg.value().id;
-        }
-        if (self->on_message_) self->on_message_(self, msg.value());
-        if (!self->reaped_ && !self->violated_) self->ReadReply();
+        // Every whole line read so far is handled now rather than one per turn of the event
+        // loop, so that the requests they lead to share a write (see Send).
+        do {
+          if (!self->HandleReply(n)) return;
+        } while ((n = self->WholeLineBuffered()) != 0);
+        self->ReadReply();
       });
+}
+
+size_t NodeWorker::WholeLineBuffered() const {
+  const auto data = reply_buf_.data();
+  const auto* begin = static_cast<const char*>(data.data());
+  const auto* nl = static_cast<const char*>(std::memchr(begin, '\n', data.size()));
+  return nl == nullptr ? 0 : static_cast<size_t>(nl - begin) + 1;
+}
+
+bool NodeWorker::HandleReply(size_t n) {
+  // After a violation the worker is being killed: what it still wrote is dropped, and the
+  // channel is read to its end so that the exit is collected.
+  if (violated_) {
+    reply_buf_.consume(n);
+    return true;
+  }
+  last_heard = std::chrono::steady_clock::now();
+  const auto* data = static_cast<const char*>(reply_buf_.data().data());
+  auto msg = ParseWorkerMessage(std::string_view(data, n - 1));  // without the newline
+  reply_buf_.consume(n);
+  if (!msg.ok()) {
+    Violation(
+        fmt::format("the worker wrote something other than a message on its reply channel: {}",
+                    msg.status().message()));
+    return true;
+  }
+  if (msg.value().type == "exit") {
+    const auto& code = MemberOf(msg.value().body, "code");
+    reported_code_ = code.is_number_integer() ? code.get<int>() : 0;
+    if (msg.value().id != 0 && Runs(msg.value().id)) culprit = msg.value().id;
+  }
+  if (on_message_) on_message_(shared_from_this(), msg.value());
+  return !reaped_ && !violated_;
 }
 
 void NodeWorker::Violation(const std::string& why) {

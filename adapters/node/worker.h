@@ -97,11 +97,14 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
   int executions = 0;
   std::chrono::steady_clock::time_point born = std::chrono::steady_clock::now();
   bool recycle = false;
+  static constexpr std::chrono::steady_clock::time_point kNotWritten =
+      std::chrono::steady_clock::time_point::max();
   struct Origin {
     uint64_t job;
     std::string origin;
     std::shared_ptr<const SecretMask> mask;
-    std::chrono::steady_clock::time_point sent;  // when the job was written to the worker
+    // When the job was written to the worker; kNotWritten while its line waits in the outbox.
+    std::chrono::steady_clock::time_point sent = kNotWritten;
   };
   std::deque<Origin> recent_origins;
   // The origin recorded for `job`, or "" when it is no longer among the recent ones.
@@ -113,6 +116,10 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
   void Flush();
 
   void ReadReply();
+  // Handles the reply line of `n` bytes at the front of reply_buf_; false when reading stops.
+  bool HandleReply(size_t n);
+  // The length of the whole line at the front of reply_buf_, newline included, or 0.
+  size_t WholeLineBuffered() const;
   void Violation(const std::string& why);
 
   void ReadOutput();
@@ -133,6 +140,7 @@ class NodeWorker : public std::enable_shared_from_this<NodeWorker> {
   int memory_mb_ = 0;
   std::string outbox_;   // lines not written yet
   std::string writing_;  // the lines being written
+  bool flush_posted_ = false;  // a Flush is queued on the event loop
   asio::streambuf reply_buf_;
   const size_t max_reply_bytes_;
   bool violated_ = false;

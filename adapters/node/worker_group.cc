@@ -215,7 +215,7 @@ bool WorkerGroup::StartNext(const std::shared_ptr<Worker>& worker, Clock::time_p
   worker->Send(line);
   running_.emplace(job.id, worker);
   worker->recent_origins.push_back(
-      {job.id, std::move(job.callbacks.origin), std::move(job.callbacks.mask), Clock::now()});
+      {job.id, std::move(job.callbacks.origin), std::move(job.callbacks.mask)});
   const size_t keep = std::max<size_t>(kRecentOrigins, 2 * worker->jobs.size());
   while (worker->recent_origins.size() > keep) worker->recent_origins.pop_front();
   auto on_start = std::move(job.callbacks.on_start);
