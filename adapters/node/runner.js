@@ -78,8 +78,6 @@ const MapSet = uncurry(Map.prototype.set);
 const MapDelete = uncurry(Map.prototype.delete);
 const Uint8ArrayCtor = Uint8Array;
 const ArrayBufferCtor = ArrayBuffer;
-const TextDecoderCtor = TextDecoder;
-const TextDecoderDecode = uncurry(TextDecoder.prototype.decode);
 const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
 const typedArrayGetter = (name) =>
   uncurry(Reflect.getOwnPropertyDescriptor(TypedArrayPrototype, name).get);
@@ -221,23 +219,92 @@ function send(fields, now) {
   }
 }
 
-const syncBuffer = new ArrayBufferCtor(64 * 1024);
-const syncBytes = new Uint8ArrayCtor(syncBuffer);
-const syncDecoder = new TextDecoderCtor();
+// fs.readSync checks the length it is asked for against `buffer.byteLength`, a getter a script
+// can replace (to make every read fail, or read one byte at a time): the views it reads into have
+// their own.
+const READ_BYTES = 64 * 1024;
+function readView(buffer) {
+  const view = new Uint8ArrayCtor(buffer);
+  ReflectDefineProperty(view, 'byteLength', {__proto__: null, value: READ_BYTES});
+  return view;
+}
+
+// The engine's answer to a synchronous call: one line on the synchronous channel.
+const syncBuffer = new ArrayBufferCtor(READ_BYTES);
+const syncBytes = readView(syncBuffer);
+const answers = lineReader();
 function readSyncLine() {
-  let text = '';
-  for (;;) {
+  let answer;
+  const take = (line) => {
+    if (answer === undefined) answer = line;  // one answer per call: there is no other
+  };
+  while (answer === undefined) {
     let n;
     try {
-      n = ReadSync(SYNC_FD, syncBytes, 0, syncBytes.length, null);
+      n = ReadSync(SYNC_FD, syncBytes, 0, READ_BYTES, null);
     } catch (e) {
       if (own(e, 'code') === 'EAGAIN') continue;
       throw e;
     }
     if (n === 0) throw new ErrorCtor('prereg: the engine closed the synchronous channel');
-    text += TextDecoderDecode(syncDecoder, new Uint8ArrayCtor(syncBuffer, 0, n), {stream: true});
-    if (StringCharCodeAt(text, text.length - 1) === 0x0a) return JSONParse(text);
+    readLines(answers, new Uint8ArrayCtor(syncBuffer, 0, n), take);
   }
+  return JSONParse(answer);
+}
+
+// Lines of UTF-8 that arrive as chunks of bytes: requests on stdin, answers on the synchronous
+// channel. Each line is decoded once it is whole (a newline byte is never part of a longer
+// character). The bytes of a line not ended yet wait in its reader, copied: the chunk's buffer
+// is reused. Bytes are copied with the typed arrays' own methods, captured: Buffer's copy reads
+// getters a script could replace.
+function lineReader() {
+  return {pending: [], bytes: 0};  // own members only: what a prototype holds never applies
+}
+
+// Calls onLine with each line that `bytes` completes, without its newline; keeps the rest.
+function readLines(reader, bytes, onLine) {
+  const length = TypedArrayLength(bytes);
+  let from = 0;
+  let nl;
+  while ((nl = TypedArrayIndexOf(bytes, 0x0a, from)) >= 0) {
+    if (reader.bytes === 0) {
+      onLine(BufferUtf8Slice(bytes, from, nl));
+    } else {
+      const line = takePending(reader, bytes, nl);
+      onLine(BufferUtf8Slice(line, 0, TypedArrayLength(line)));
+    }
+    from = nl + 1;
+  }
+  if (from < length) {
+    append(reader.pending, copyOf(bytes, from, length));
+    reader.bytes += length - from;
+  }
+}
+
+// bytes[from, to) in a new array.
+function copyOf(bytes, from, to) {
+  const copy = new Uint8ArrayCtor(to - from);
+  TypedArraySet(copy, bytesAt(bytes, from, to), 0);
+  return copy;
+}
+
+// A view of bytes[from, to), made without `subarray` (which asks the array for its constructor).
+function bytesAt(bytes, from, to) {
+  return new Uint8ArrayCtor(TypedArrayBuffer(bytes), TypedArrayByteOffset(bytes) + from, to - from);
+}
+
+// The reader's pending bytes followed by bytes[0, end), as one array; nothing is pending after.
+function takePending(reader, bytes, end) {
+  const line = new Uint8ArrayCtor(reader.bytes + end);
+  let at = 0;
+  for (let i = 0; i < reader.pending.length; i++) {
+    TypedArraySet(line, reader.pending[i], at);
+    at += TypedArrayLength(reader.pending[i]);
+  }
+  TypedArraySet(line, bytesAt(bytes, 0, end), at);
+  reader.pending = [];
+  reader.bytes = 0;
+  return line;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1075,60 +1142,15 @@ function handle(line) {
   }
 }
 
-// Requests arrive on stdin as lines of UTF-8, through the event loop or through spinForRequest.
-// Each line is decoded once it is whole: a newline byte is never part of a longer character. The
-// bytes of a line not ended yet wait in pendingInput, copied (spinForRequest reuses its buffer).
-// Bytes are copied with the typed arrays' own methods, captured: Buffer's copy reads getters a
-// script could replace.
-let pendingInput = [];
-let pendingBytes = 0;
+// Requests arrive on stdin as lines of UTF-8 (see readLines), through the event loop or through
+// spinForRequest.
+const requests = lineReader();
 function feed(bytes) {
-  const length = TypedArrayLength(bytes);
-  let from = 0;
-  let nl;
-  while ((nl = TypedArrayIndexOf(bytes, 0x0a, from)) >= 0) {
-    if (pendingBytes === 0) {
-      handle(BufferUtf8Slice(bytes, from, nl));
-    } else {
-      const line = takePending(bytes, nl);
-      handle(BufferUtf8Slice(line, 0, TypedArrayLength(line)));
-    }
-    from = nl + 1;
-  }
-  if (from < length) {
-    append(pendingInput, copyOf(bytes, from, length));
-    pendingBytes += length - from;
-  }
+  readLines(requests, bytes, handle);
 }
 
-// bytes[from, to) in a new array.
-function copyOf(bytes, from, to) {
-  const copy = new Uint8ArrayCtor(to - from);
-  TypedArraySet(copy, bytesAt(bytes, from, to), 0);
-  return copy;
-}
-
-// A view of bytes[from, to), made without `subarray` (which asks the array for its constructor).
-function bytesAt(bytes, from, to) {
-  return new Uint8ArrayCtor(TypedArrayBuffer(bytes), TypedArrayByteOffset(bytes) + from, to - from);
-}
-
-// The pending bytes followed by bytes[0, end), as one array; nothing is pending after.
-function takePending(bytes, end) {
-  const line = new Uint8ArrayCtor(pendingBytes + end);
-  let at = 0;
-  for (let i = 0; i < pendingInput.length; i++) {
-    TypedArraySet(line, pendingInput[i], at);
-    at += TypedArrayLength(pendingInput[i]);
-  }
-  TypedArraySet(line, bytesAt(bytes, 0, end), at);
-  pendingInput = [];
-  pendingBytes = 0;
-  return line;
-}
-
-const spinBuffer = new ArrayBufferCtor(64 * 1024);
-const spinBytes = new Uint8ArrayCtor(spinBuffer);
+const spinBuffer = new ArrayBufferCtor(READ_BYTES);
+const spinBytes = readView(spinBuffer);
 function spinForRequest() {
   if (SPIN_US <= 0 || inflight !== 0) return;
   // A read that finds nothing throws EAGAIN, and capturing the error's stack is most of what each
@@ -1141,7 +1163,7 @@ function spinForRequest() {
     const until = HrtimeBigint() + SPIN_NS;
     while (n < 0 && HrtimeBigint() < until) {
       try {
-        n = ReadSync(REQUEST_FD, spinBytes, 0, spinBytes.length, null);
+        n = ReadSync(REQUEST_FD, spinBytes, 0, READ_BYTES, null);
       } catch (e) {
         if (own(e, 'code') !== 'EAGAIN') break;  // left to the event loop's reader
       }

@@ -170,5 +170,36 @@ TEST_CASE("Containment: a script replacing what decodes bytes still gets every e
   }
 }
 
+TEST_CASE("Containment: a script replacing the typed arrays' getters still gets its cache answers",
+          "[adapters][containment]") {
+  // api.cache answers arrive on a channel of their own, read synchronously (fs.readSync, which
+  // checks the buffer's byteLength). A script that makes every typed array claim to hold no
+  // bytes, or one, must still get them whole, multi-byte text included.
+  const std::string tamperer =
+      "const T = Object.getPrototypeOf(Uint8Array.prototype);\n"
+      "Object.defineProperty(T, 'byteLength', {configurable: true, get() { return 0; }});\n"
+      "Object.defineProperty(T, 'length', {configurable: true, get() { return 1; }});\n"
+      "TextDecoder.prototype.decode = () => '';\n" +
+      Action(
+          "const value = '\\u00e9\\u{1F600}'.repeat(600) + event.user.name;\n"
+          "const set = api.cache.set('k', value);\n"
+          "api.user.setAppMetadata('set', set.type);\n"
+          "api.user.setAppMetadata('same', api.cache.get('k').value === value);\n"
+          "api.user.setAppMetadata('deleted', api.cache.delete('k').type);");
+  JsFixture f;
+  auto flow = f.Load({{"tamperer", tamperer}});
+  REQUIRE(flow.ok());
+  for (int signup = 0; signup < 3; ++signup) {
+    auto event = testing::SampleEvent();
+    event["user"]["name"] = "Zoë " + std::to_string(signup);
+    auto r = f.RunFlow(*flow.value(), event);
+    INFO("sign-up " << signup << ": " << (r.error ? r.error->message : std::string()));
+    REQUIRE(r.outcome == Outcome::kAllow);
+    CHECK(r.app_metadata["set"] == "success");
+    CHECK(r.app_metadata["same"] == true);
+    CHECK(r.app_metadata["deleted"] == "success");
+  }
+}
+
 }  // namespace
 }  // namespace prereg
