@@ -13,7 +13,7 @@
 //   git show REV:adapters/node/runner.js > /tmp/runner-base.js
 // (a runner reads nothing beside itself, so it runs from anywhere).
 
-const {spawn} = require('child_process');
+const {execFileSync, spawn} = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
@@ -39,10 +39,14 @@ const event = {
 };
 const eventText = JSON.stringify(event);
 
+// Clock ticks per second, the unit of /proc/PID/stat's CPU times.
+const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}));
+if (!(ticksPerSecond > 0)) throw new Error('getconf CLK_TCK did not print a number of ticks');
+
 // The CPU a process has used, in µs.
 function cpuMicros(pid) {
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 1e6 / 100;  // utime + stime, in ticks
+  return (Number(fields[11]) + Number(fields[12])) * 1e6 / ticksPerSecond;  // utime + stime
 }
 
 // Runs `executions` executions on a fresh worker of `runner`: resolves to CPU µs per execution.
