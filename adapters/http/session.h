@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -63,6 +64,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void DoRead();
   void OnRead(boost::beast::error_code ec, std::size_t bytes);
   void Send(Response res);
+  // Send for plain HTTP: the head and body written in one system call, straight away when the
+  // socket has room (almost always), else the rest later.
+  void SendPlain(Response res);
   void OnWrite(bool close, boost::beast::error_code ec, std::size_t bytes);
   void DoClose();
   // Half-closes, then reads and drops what the client still sends, for a moment: closing with
@@ -85,6 +89,7 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<Response> res_;
+  std::string head_, body_;  // SendPlain's, until written
   SessionHost& host_;
   bool busy_ = false;  // between a request read and its answer written
   bool linger_ = false;  // close with DoLinger after the answer (the request was not read whole)

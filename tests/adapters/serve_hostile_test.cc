@@ -64,16 +64,22 @@ class RawConnection {
       out.append(buf, static_cast<size_t>(n));
     }
   }
-  // Reads one response head and its Content-Length body.
+  // Reads one response head and its Content-Length body; bytes past it (the next response's)
+  // are kept for the next call.
   std::string ReadResponse() {
-    std::string out;
-    char buf[4096];
+    std::string out = std::move(unread_);
+    unread_.clear();
+    char buf[65536];
     for (;;) {
       const auto head_end = out.find("\r\n\r\n");
       if (head_end != std::string::npos) {
         const auto cl = out.find("Content-Length: ");
-        const size_t length = cl == std::string::npos ? 0 : std::stoul(out.substr(cl + 16));
-        if (out.size() >= head_end + 4 + length) return out;
+        const size_t length = cl == std::string::npos || cl > head_end ? 0 : std::stoul(out.substr(cl + 16));
+        if (out.size() >= head_end + 4 + length) {
+          unread_ = out.substr(head_end + 4 + length);
+          out.resize(head_end + 4 + length);
+          return out;
+        }
       }
       ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
       if (n <= 0) return out;
@@ -89,6 +95,7 @@ class RawConnection {
 
  private:
   int fd_ = -1;
+  std::string unread_;
 };
 
 std::string Post(const std::string& body, const std::string& extra_headers = "") {
@@ -402,6 +409,42 @@ TEST_CASE("Serve: a hung Redis holds up only the sign-ups waiting for it", "[ada
   const auto response = waiting.ReadResponse();
   REQUIRE(StatusOf(response) == 200);
   CHECK(json::parse(BodyOf(response))["user"]["app_metadata"]["hit"] == "miss");
+}
+
+TEST_CASE("Serve: answers that overflow the socket wait for a client slow to read, whole and in order",
+          "[adapters][serve][hostile]") {
+  TempDir dir;
+  dir.Write("tokens", std::string(kToken) + "\n");
+  // About 200 KB of log lines in each decision record.
+  dir.Write("chatty.js", Action("for (let i = 0; i < 200; i++) console.log(`line ${i} ${event.user.email} ` +\n"
+                                "    'x'.repeat(1000));"));
+  ServeProcess serve(dir, {"--flow", "chatty.js", "--token-file", "tokens"});
+  // Requests sent at once and nothing read for a while: about 6 MB of answers, more than the
+  // service's socket buffer takes (some MB on loopback), so a write ends part-way and the rest
+  // waits for room.
+  RawConnection conn(serve.port());
+  const int kRequests = 30;
+  std::string requests;
+  for (int i = 0; i < kRequests; ++i) {
+    requests += Post(R"({"user":{"email":"u)" + std::to_string(i) + R"(@example.com"}})");
+  }
+  conn.Send(requests);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  CHECK(HttpClient(serve.port()).Get("/healthz").result_int() == 200);  // others are served meanwhile
+  for (int i = 0; i < kRequests; ++i) {
+    CAPTURE(i);
+    const auto response = conn.ReadResponse();
+    REQUIRE(StatusOf(response) == 200);
+    const auto record = json::parse(BodyOf(response));
+    REQUIRE(record["outcome"] == "allow");
+    const auto& logs = record["steps"][0]["logs"];
+    REQUIRE(logs.size() == 200);
+    CHECK_THAT(logs[199].dump(), Catch::Contains("line 199 u" + std::to_string(i) + "@example.com"));
+  }
+  CHECK(conn.Available() == 0);
+  // The connection is still open for the next request.
+  conn.Send(Post(kGoodEvent));
+  CHECK(StatusOf(conn.ReadResponse()) == 200);
 }
 
 TEST_CASE("Serve: a script that breaks its reply channel fails only its own sign-up",
