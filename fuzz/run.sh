@@ -4,13 +4,13 @@
 # fuzzer finds goes to build-fuzz/findings/<target>/ (the grown corpus) and a crashing input to
 # build-fuzz/crashes/; the script exits 1 if any target crashed.
 #   bash fuzz/run.sh [SECONDS] [TARGET...]     targets: event flow_file worker_reply http_routes
-#                                                       cache_uri metadata tenant_yaml
+#                                                       cache_uri metadata tenant_yaml json_fast
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(event flow_file worker_reply http_routes cache_uri metadata tenant_yaml)
+((${#targets[@]})) || targets=(event flow_file worker_reply http_routes cache_uri metadata tenant_yaml json_fast)
 
 bash scripts/install-packages.sh clang libclang-rt-14-dev
 build=build-fuzz

@@ -1,6 +1,7 @@
 // A SAX handler builds the document, so the depth is checked at each opening bracket and parsing
 // stops there; nlohmann's own DOM parser would build the whole tree first, and copying, dumping or
-// comparing a 100,000-deep tree recurses until the stack overflows.
+// comparing a 100,000-deep tree recurses until the stack overflows. Texts in the subset that
+// json_fast.h reads (short, ASCII, no \u escapes: what the service sees) skip both.
 
 #include "prereg/actions/json.h"
 
@@ -9,6 +10,8 @@
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "json_fast.h"
 
 namespace prereg {
 
@@ -145,6 +148,11 @@ std::string Where(std::string_view text, size_t offset) {
 }  // namespace
 
 Result<json> ParseJson(std::string_view text, std::string_view what, const JsonLimits& limits) {
+  if (json fast; FastParseJson(text, limits.max_depth, &fast)) return fast;
+  return ParseJsonSax(text, what, limits);
+}
+
+Result<json> ParseJsonSax(std::string_view text, std::string_view what, const JsonLimits& limits) {
   BoundedBuilder builder(limits.max_depth);
   bool ok = false;
   try {

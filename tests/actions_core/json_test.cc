@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "json_fast.h"
+
 namespace prereg {
 namespace {
 
@@ -27,6 +29,78 @@ TEST_CASE("Json: documents nested up to the limit parse, one level more is refus
   auto small = ParseJson(R"({"a":{"b":[1]}})", "doc", JsonLimits{2});
   REQUIRE_FALSE(small.ok());
   CHECK_THAT(small.status().message(), Catch::Contains("deeper than 2 levels (at line 1, column 11)"));
+}
+
+// The same tree, type for type: nlohmann's == calls 1 and 1u equal.
+bool Same(const json& a, const json& b) {
+  if (a.type() != b.type()) return false;
+  if (a.is_object()) {
+    if (a.size() != b.size()) return false;
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      if (!b.contains(it.key()) || !Same(*it, b.at(it.key()))) return false;
+    }
+    return true;
+  }
+  if (a.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (!Same(a[i], b[i])) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
+TEST_CASE("Json: the fast reader builds nlohmann's tree, and leaves the rest to nlohmann",
+          "[actions_core][json]") {
+  const std::vector<std::string> taken = {
+      R"({"t":"done","id":7,"calls":[{"m":"log","line":"hi"}],"end":{"kind":"returned"}})",
+      " \t\r\n{ \"a\" : [ 1 , -2 , 0 , -0 , true , false , null ] , \"b\" : { } , \"c\" : [ ] } \n",
+      "[\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\", \"\", \"DEL is plain: \x7f\"]",
+      R"({"a":{"b":1},"a":[2],"a":"the last one"})",
+      "123456789012345678",
+      "-123456789012345678",
+      R"("just a string")",
+  };
+  for (const auto& text : taken) {
+    CAPTURE(text);
+    json fast;
+    REQUIRE(FastParseJson(text, 128, &fast));
+    auto sax = ParseJsonSax(text, "doc", {});
+    REQUIRE(sax.ok());
+    CHECK(Same(fast, sax.value()));
+  }
+  json dup;
+  REQUIRE(FastParseJson(R"({"a":{"b":1},"a":"last"})", 128, &dup));
+  CHECK(dup == json{{"a", "last"}});
+  json signs;
+  REQUIRE(FastParseJson("[5,-5,-0]", 128, &signs));
+  CHECK(signs[0].is_number_unsigned());
+  CHECK(signs[1].is_number_integer());
+  CHECK((signs[2].is_number_integer() && !signs[2].is_number_unsigned()));
+
+  // Declined: nlohmann decides (and its messages stay what they were).
+  const std::vector<std::string> declined = {
+      "",                               // nothing
+      "[\"caf\xc3\xa9\"]",              // bytes above 0x7F need UTF-8 checks
+      R"(["\u00e9"])",                   // \u escapes
+      "[1.5]", "[2e3]", "[2E3]",        // fractions and exponents
+      "1234567890123456789",            // 19 digits
+      "[01]", "[-]", "[+1]",            // not JSON numbers
+      "[1,]", "{\"a\":1,}", "{\"a\"}", "{1:2}", "[tru]", "[nul]",
+      "{} {}", "{}x", "[\"a\x01\"]",     // trailing text, a control character
+      "\xef\xbb\xbf{}",                    // a byte order mark
+      std::string("[\"a\0b\"]", 7),
+  };
+  for (const auto& text : declined) {
+    CAPTURE(text);
+    json out;
+    CHECK_FALSE(FastParseJson(text, 128, &out));
+  }
+  json out;
+  CHECK(FastParseJson(Nested(3), 3, &out));
+  CHECK_FALSE(FastParseJson(Nested(4), 3, &out));  // too deep: nlohmann's path says where
+  CHECK_FALSE(FastParseJson("{\"a\":{\"b\":[1]}}", 2, &out));
 }
 
 TEST_CASE("Json: a 100,000-deep body is refused without recursion", "[actions_core][json]") {

@@ -1,0 +1,35 @@
+// Internal to ParseJson: a reader for the JSON the hot path sees (a sign-up's body, a worker's
+// reply), which is short, ASCII and escape-free. nlohmann's lexer reads a byte at a time through
+// its input adapter and hands each token to a SAX handler; for the two replies of a sign-up that
+// was about a tenth of the service's CPU.
+//
+// FastParseJson accepts only a subset of JSON and, for that subset, builds exactly the tree the
+// SAX path builds (same types, last duplicate key wins). Whatever it is not sure of — bytes above
+// 0x7F, \u escapes, numbers with a fraction or an exponent or more than 18 digits, nesting beyond
+// `max_depth`, any error — makes it return false, and ParseJson parses the text with nlohmann,
+// which accepts it or names the problem. So it never decides what is an error, or what one says.
+// fuzz/json_fast_fuzzer.cc checks the two against each other.
+
+#ifndef PREREG_ACTIONS_CORE_SRC_JSON_FAST_H_
+#define PREREG_ACTIONS_CORE_SRC_JSON_FAST_H_
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "prereg/actions/json.h"
+
+namespace prereg {
+
+// True, with the document in `out`, when `text` is one JSON document in the subset above nested
+// at most `max_depth` deep (the document itself is level 1). False leaves `out` unspecified.
+bool FastParseJson(std::string_view text, size_t max_depth, nlohmann::json* out);
+
+// ParseJson without the fast reader: nlohmann's parser and the bounded SAX builder, for every
+// text FastParseJson declines (and for the fuzzer that compares the two).
+Result<nlohmann::json> ParseJsonSax(std::string_view text, std::string_view what,
+                                    const JsonLimits& limits);
+
+}  // namespace prereg
+
+#endif  // PREREG_ACTIONS_CORE_SRC_JSON_FAST_H_
