@@ -404,7 +404,9 @@ void Emit(const ordered_json& v, size_t indent, bool first_inline, std::string* 
       first = false;
       *out += Scalar(ordered_json(key)) + ":";
       if (Inline(child)) {
-        *out += " " + Scalar(child) + "\n";
+        *out += ' ';  // (" " + Scalar(child): GCC 12's -Wrestrict false positive at -O3)
+        *out += Scalar(child);
+        *out += '\n';
       } else {
         *out += "\n";
         Emit(child, indent + 2, false, out);

@@ -200,6 +200,18 @@ TEST_CASE("JsonWriter: writes nlohmann's text, escapes and invalid UTF-8 include
     nlohmann::json doc = {{s, s}};
     CHECK(std::move(w).Take() == Reference(doc));
   }
+  // Every byte at every place in an eight-byte word (JsonWriter tests eight at a time), and past
+  // the last whole word.
+  for (int byte = 0; byte < 256; ++byte) {
+    for (size_t at = 0; at < 19; ++at) {
+      std::string s(19, 'a');
+      s[at] = static_cast<char>(byte);
+      CAPTURE(byte, at);
+      JsonWriter w;
+      w.String(s);
+      REQUIRE(std::move(w).Take() == Reference(nlohmann::json(s)));
+    }
+  }
   const std::vector<double> numbers = {0.0, 3.0, 1.5, 0.1, 1e-7, 123456789.125, -2.5};
   for (double d : numbers) {
     JsonWriter w;

@@ -70,6 +70,8 @@ class JsonWriter {
   JsonWriter& Open(char bracket);
   JsonWriter& Close(char bracket);
   void BeforeValue();
+  // The comma the next value needs (0: none), now owed.
+  char Separator();
 
   std::string out_;
   bool comma_ = false;  // a value precedes at this level: the next one needs a comma
