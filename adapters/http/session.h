@@ -1,6 +1,7 @@
 // Internal to the HTTP service: one connection. It reads a request (bounded by the header and body
 // limits), hands it to its host, writes the answer, and keeps the connection alive between
-// requests (Beast's async session, as in the HTTP server examples). A request that cannot be read
+// requests (Beast's async session, as in the HTTP server examples; a plain-HTTP answer is written
+// without Beast's serializer, see SendPlain). A request that cannot be read
 // (malformed framing, bad header bytes, Content-Length with Transfer-Encoding, headers or body
 // over their limits) is answered 400, 431 or 413 and the connection closes after a short linger,
 // so the client reads the answer instead of a reset. Use on the event loop's thread.
