@@ -183,4 +183,24 @@ bool FastParseJson(std::string_view text, size_t max_depth, json* out) {
   return Reader(text, max_depth).Document(out);
 }
 
+bool SameJsonTree(const json& a, const json& b) {
+  if (a.type() != b.type()) return false;
+  if (a.is_object()) {
+    if (a.size() != b.size()) return false;
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      auto other = b.find(it.key());
+      if (other == b.end() || !SameJsonTree(*it, *other)) return false;
+    }
+    return true;
+  }
+  if (a.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (!SameJsonTree(a[i], b[i])) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
 }  // namespace prereg

@@ -25,6 +25,10 @@ namespace prereg {
 // at most `max_depth` deep (the document itself is level 1). False leaves `out` unspecified.
 bool FastParseJson(std::string_view text, size_t max_depth, nlohmann::json* out);
 
+// True when `a` and `b` are the same tree, type for type (nlohmann's == calls 1 and 1u equal): what
+// the fuzzer and the tests require of FastParseJson against ParseJsonSax.
+bool SameJsonTree(const nlohmann::json& a, const nlohmann::json& b);
+
 // ParseJson without the fast reader: nlohmann's parser and the bounded SAX builder, for every
 // text FastParseJson declines (and for the fuzzer that compares the two).
 Result<nlohmann::json> ParseJsonSax(std::string_view text, std::string_view what,

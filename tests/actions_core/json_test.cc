@@ -31,26 +31,6 @@ TEST_CASE("Json: documents nested up to the limit parse, one level more is refus
   CHECK_THAT(small.status().message(), Catch::Contains("deeper than 2 levels (at line 1, column 11)"));
 }
 
-// The same tree, type for type: nlohmann's == calls 1 and 1u equal.
-bool Same(const json& a, const json& b) {
-  if (a.type() != b.type()) return false;
-  if (a.is_object()) {
-    if (a.size() != b.size()) return false;
-    for (auto it = a.begin(); it != a.end(); ++it) {
-      if (!b.contains(it.key()) || !Same(*it, b.at(it.key()))) return false;
-    }
-    return true;
-  }
-  if (a.is_array()) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-      if (!Same(a[i], b[i])) return false;
-    }
-    return true;
-  }
-  return a == b;
-}
-
 TEST_CASE("Json: the fast reader builds nlohmann's tree, and leaves the rest to nlohmann",
           "[actions_core][json]") {
   const std::vector<std::string> taken = {
@@ -68,8 +48,15 @@ TEST_CASE("Json: the fast reader builds nlohmann's tree, and leaves the rest to 
     REQUIRE(FastParseJson(text, 128, &fast));
     auto sax = ParseJsonSax(text, "doc", {});
     REQUIRE(sax.ok());
-    CHECK(Same(fast, sax.value()));
+    CHECK(SameJsonTree(fast, sax.value()));
   }
+  // What "the same" means above: type for type, where nlohmann's == is looser.
+  CHECK(json(1) == json(1u));
+  CHECK_FALSE(SameJsonTree(json(1), json(1u)));
+  CHECK_FALSE(SameJsonTree(json{{"a", {1, 2}}}, json{{"a", {1, 3}}}));
+  CHECK_FALSE(SameJsonTree(json{{"a", 1}}, json{{"b", 1}}));
+  const auto doc = json::parse(R"({"a":[1,-1,"x",null,{}]})");
+  CHECK(SameJsonTree(doc, json::parse(R"({"a":[1,-1,"x",null,{}]})")));
   json dup;
   REQUIRE(FastParseJson(R"({"a":{"b":1},"a":"last"})", 128, &dup));
   CHECK(dup == json{{"a", "last"}});
