@@ -270,8 +270,7 @@ char JsonWriter::Separator() {
 }
 
 void JsonWriter::BeforeValue() {
-  if (comma_) out_ += ',';
-  comma_ = true;
+  if (const char separator = Separator(); separator != 0) out_ += separator;
 }
 
 JsonWriter& JsonWriter::Open(char bracket) {

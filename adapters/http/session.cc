@@ -135,7 +135,7 @@ void Session::SendPlain(Response res) {
 void Session::OnWrite(bool close, beast::error_code ec, std::size_t) {
   busy_ = false;
   res_.reset();
-  body_.clear();
+  body_ = std::string();  // freed: an idle keep-alive connection holds no answer
   if (ec) return;
   if (linger_) return DoLinger();
   if (close || !host_.accepting()) return DoClose();
