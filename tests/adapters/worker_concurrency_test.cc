@@ -177,6 +177,37 @@ TEST_CASE("Worker concurrency: module state is shared by the executions of a wor
   CHECK(seen == std::set<int64_t>{1, 2, 3, 4});
 }
 
+// Requests started in one turn of the event loop are written a few at a time as they come
+// (NodeWorker::Send), and replies likewise (the runner's REPLIES_PER_WRITE). A burst several times
+// what a pipe holds must still arrive whole and in order, each reply reaching its own execution.
+TEST_CASE("Worker concurrency: a burst of requests larger than the pipe holds arrives whole and in "
+          "order", "[adapters][concurrency]") {
+  constexpr int kBurst = 96;  // about 400 KB of requests against a 64 KB pipe
+  JsFixture f(OneWorker(kBurst));
+  auto flow = f.Load({{"echo", "let seen = 0;\n" + Action(
+      "const order = ++seen;\n"
+      "api.user.setAppMetadata('who', event.user.email);\n"
+      "api.user.setAppMetadata('pad', event.user.user_metadata.pad);\n"
+      "api.user.setAppMetadata('order', order);")}});
+  REQUIRE(flow.ok());
+  std::vector<json> events;
+  for (int i = 0; i < kBurst; ++i) {
+    json event = EventFor("u" + std::to_string(i) + "@example.com");
+    event["user"]["user_metadata"]["pad"] =
+        std::string(static_cast<size_t>(4000 + i), static_cast<char>('a' + i % 26));
+    events.push_back(std::move(event));
+  }
+  const auto records = f.RunEach(*flow.value(), events);
+  for (int i = 0; i < kBurst; ++i) {
+    const auto& r = records[static_cast<size_t>(i)];
+    INFO("request " << i << ": " << (r.error ? r.error->message : std::string()));
+    REQUIRE(r.outcome == Outcome::kAllow);
+    CHECK(r.app_metadata["who"] == events[static_cast<size_t>(i)]["user"]["email"]);
+    CHECK(r.app_metadata["pad"] == events[static_cast<size_t>(i)]["user"]["user_metadata"]["pad"]);
+    CHECK(r.app_metadata["order"] == i + 1);  // read and started in the order sent
+  }
+}
+
 // A looping request in every 25, from four clients at once, on one worker running four
 // executions: every sign-up is decided, the collateral is counted, the service stays ready.
 TEST_CASE("Serve: with several executions per worker, a looping step under load leaves every "
