@@ -302,6 +302,13 @@ JsonWriter& JsonWriter::String(std::string_view value) {
   return *this;
 }
 
+JsonWriter& JsonWriter::Members(std::string_view members) {
+  if (members.empty()) return *this;
+  BeforeValue();
+  out_.append(members);
+  return *this;
+}
+
 JsonWriter& JsonWriter::Null() {
   BeforeValue();
   out_ += "null";

@@ -46,12 +46,13 @@ void LogEvent(const std::string& level, const std::string& msg, json extra) {
   std::cerr << DumpJson(extra) << std::endl;
 }
 
-json LogFields(const json& event) {
-  json line = json::object();
+std::string LogFields(const json& event, std::string_view request_id, std::string_view frontdoor,
+                      std::string_view correlation_id) {
+  JsonWriter line;  // members only: no braces
   auto copy = [&line](const json& from, const char* key, const char* as) {
     if (from.is_object()) {
       auto it = from.find(key);
-      if (it != from.end()) line[as] = *it;
+      if (it != from.end()) line.Key(as).Value(*it);
     }
   };
   const json none;
@@ -72,14 +73,18 @@ json LogFields(const json& event) {
   copy(client, "client_id", "client_id");
   copy(client, "name", "client_name");
   copy(member(event, "tenant"), "id", "tenant_name");
-  return line;
+  line.Key("request_id").String(request_id);
+  if (!frontdoor.empty()) {
+    line.Key("frontdoor").String(frontdoor);
+    line.Key("correlation_id").String(correlation_id);
+  }
+  return std::move(line).Take();
 }
 
-void LogExecution(const DecisionRecord& record, const json& fields, double seconds) {
+void LogExecution(const DecisionRecord& record, std::string_view fields, double seconds) {
   const bool allowed = record.outcome == Outcome::kAllow;
   JsonWriter w;  // written straight out: one line per sign-up (bench/README.md, 2026-12-06)
-  w.BeginObject();
-  for (const auto& [key, value] : fields.items()) w.Key(key).Value(value);
+  w.BeginObject().Members(fields);
   w.Key("date").String(NowIso());
   w.Key("type").String(allowed ? "ss" : "fs");
   w.Key("description").String(allowed        ? std::string_view("Successful signup")

@@ -16,15 +16,18 @@ void LogEvent(const std::string& level, const std::string& msg,
               nlohmann::json extra = nlohmann::json::object());
 
 // The fields of an Auth0 tenant log event that come from the sign-up itself (ip, user_name,
-// connection, client, tenant), taken before the event is handed to the engine.
-nlohmann::json LogFields(const nlohmann::json& event);
+// connection, client, tenant), taken before the event is handed to the engine, then the
+// request's id and, for a front door's request, its name and the platform's correlation id.
+// Written as JSON object members without braces ("ip":"203.0.113.7","user_name":...), once.
+std::string LogFields(const nlohmann::json& event, std::string_view request_id,
+                      std::string_view frontdoor = {}, std::string_view correlation_id = {});
 
-// Writes one line to stdout: `fields` (from LogFields, and the request's id) followed by the
-// execution's outcome: type "ss" or "fs", description (the deny reason or the error), and
-// details with each step's status and timing.
+// Writes one line to stdout: `fields` (from LogFields) followed by the execution's outcome: type
+// "ss" or "fs", description (the deny reason or the error), and details with each step's status
+// and timing.
 // The line is buffered: call FlushExecutionLogs() before the thread sleeps (the service does so
 // once per turn of its event loop, so a burst of executions costs one write).
-void LogExecution(const DecisionRecord& record, const nlohmann::json& fields, double seconds);
+void LogExecution(const DecisionRecord& record, std::string_view fields, double seconds);
 void FlushExecutionLogs();
 
 }  // namespace prereg::http

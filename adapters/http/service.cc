@@ -482,12 +482,7 @@ void Service::Handle(std::shared_ptr<Request> req, std::function<void(Response)>
   json event = std::move(run.event);
   const std::string frontdoor = std::move(run.frontdoor);
   json shadow_event = shadow_flow_ ? event : json();
-  json log_line = http::LogFields(event);
-  log_line["request_id"] = id;
-  if (!frontdoor.empty()) {
-    log_line["frontdoor"] = frontdoor;
-    log_line["correlation_id"] = run.correlation_id;
-  }
+  std::string log_line = http::LogFields(event, id, frontdoor, run.correlation_id);
   // A front door has a budget of its own (Supabase: 5 s for the whole call): the execution gets
   // it when it is smaller than the flow's. Should no decision come even so, the platform gets the
   // engine-error answer shortly after, and the decision, when it comes, is logged only.

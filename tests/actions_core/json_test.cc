@@ -254,5 +254,24 @@ TEST_CASE("JsonWriter: commas between members and elements, at every level",
         R"("doc":{"a":"x","b":[1,2,{"c":null}]},"last":null})");
 }
 
+TEST_CASE("JsonWriter: members written apart join an object first, between or last",
+          "[actions_core][json]") {
+  JsonWriter part;  // Key/Value pairs at the top level: members without braces
+  part.Key("ip").String("203.0.113.7").Key("n").Value(nlohmann::json{{"b", 2}, {"a", 1}});
+  const std::string members = std::move(part).Take();
+  CHECK(members == R"("ip":"203.0.113.7","n":{"a":1,"b":2})");
+
+  JsonWriter first;
+  first.BeginObject().Members(members).Key("x").Null().EndObject();
+  CHECK(std::move(first).Take() == R"({"ip":"203.0.113.7","n":{"a":1,"b":2},"x":null})");
+  JsonWriter between;
+  between.BeginObject().Key("x").Null().Members(members).Key("y").Bool(true).EndObject();
+  CHECK(std::move(between).Take() ==
+        R"({"x":null,"ip":"203.0.113.7","n":{"a":1,"b":2},"y":true})");
+  JsonWriter none;
+  none.BeginObject().Members("").Key("x").Null().Members("").EndObject();
+  CHECK(std::move(none).Take() == R"({"x":null})");
+}
+
 }  // namespace
 }  // namespace prereg

@@ -63,6 +63,9 @@ class JsonWriter {
   JsonWriter& Number(double value);
   // Any document, as nlohmann's dump() writes it (keys sorted, as the tree holds them).
   JsonWriter& Value(const nlohmann::json& value);
+  // Inside an object: `members`, object members another JsonWriter wrote without braces
+  // ("a":1,"b":2, from Key/Value pairs at its top level), as the next members. "" adds none.
+  JsonWriter& Members(std::string_view members);
 
   std::string Take() && { return std::move(out_); }
 
