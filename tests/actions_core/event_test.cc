@@ -46,6 +46,30 @@ TEST_CASE("Event: fields the engine reads must have the right types", "[actions_
   }
 }
 
+TEST_CASE("Event: with several fields wrong, the first in a fixed order is named",
+          "[actions_core][event]") {
+  const struct {
+    const char* event;
+    const char* names;
+  } cases[] = {
+      {R"({"transaction": 1, "tenant": [], "user": {"user_metadata": 5, "app_metadata": []}})",
+       "event.user.app_metadata must be an object"},
+      {R"({"tenant": {"id": 1}, "request": {"ip": "x", "body": {"password": 1}, "geoip": 2}})",
+       "event.request.geoip must be an object"},
+      {R"({"connection": {"id": 1}, "request": {"language": 2, "ip": "x"}})",
+       "event.request.language must be a string"},
+      {R"({"transaction": {"locale": 1}, "request": {"ip": "x"}})",
+       "event.request.ip must be an IPv4 address (four numbers 0-255: 203.0.113.7) or an IPv6 "
+       "address"},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseEvent(c.event);
+    CAPTURE(c.event);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == c.names);
+  }
+}
+
 TEST_CASE("Event: request.ip must be an IPv4 or IPv6 address", "[actions_core][event]") {
   for (const char* ip : {"203.0.113.7", "0.0.0.0", "255.255.255.255", "2001:db8::1", "::1",
                          "::ffff:192.0.2.1", ""}) {
