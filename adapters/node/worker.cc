@@ -191,18 +191,16 @@ void NodeWorker::Send(std::string_view line) {
 }
 
 void NodeWorker::WriteNow() {
+  outbox_lines_ = 0;  // the next early write, if any, comes kLinesPerEarlyWrite lines later
   boost::system::error_code ec;
   if (!stdin_.non_blocking()) stdin_.non_blocking(true, ec);
-  const size_t written = ec ? 0 : stdin_.write_some(asio::buffer(outbox_), ec);
-  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
-    outbox_.clear();  // the worker is gone; its exit is reported
-    outbox_lines_ = 0;
-    return;
-  }
-  if (written == 0) return;  // the pipe is full: the posted Flush waits for room
+  if (ec) return;  // left to the posted Flush
+  const size_t written = stdin_.write_some(asio::buffer(outbox_), ec);
+  // Nothing written (the pipe is full, or the worker is gone): the posted Flush writes it, or
+  // meets the same error and handles it.
+  if (written == 0) return;
   MarkSent();
-  outbox_.erase(0, written);
-  outbox_lines_ = 0;  // what is left (part of a line at most) goes with the next write
+  outbox_.erase(0, written);  // what the pipe did not take goes with the posted Flush
 }
 
 void NodeWorker::MarkSent() {
