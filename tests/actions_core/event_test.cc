@@ -1,9 +1,26 @@
 #include "prereg/actions/event.h"
 
+#include <initializer_list>
+
 #include <catch2/catch.hpp>
 
 namespace prereg {
 namespace {
+
+// An event ParseEvent must refuse, and the whole message it must give.
+struct Refusal {
+  const char* event;
+  const char* message;
+};
+
+void CheckRefusals(std::initializer_list<Refusal> cases) {
+  for (const auto& c : cases) {
+    auto r = ParseEvent(c.event);
+    CAPTURE(c.event);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == c.message);
+  }
+}
 
 TEST_CASE("Event: syntax errors name line and column", "[actions_core][event]") {
   auto r = ParseEvent("{\n  \"user\": {,\n}");
@@ -21,10 +38,7 @@ TEST_CASE("Event: the event must be an object", "[actions_core][event]") {
 }
 
 TEST_CASE("Event: fields the engine reads must have the right types", "[actions_core][event]") {
-  const struct {
-    const char* event;
-    const char* names;
-  } cases[] = {
+  CheckRefusals({
       {R"({"user": "ada"})", "event.user must be an object"},
       {R"({"user": {"app_metadata": []}})", "event.user.app_metadata must be an object"},
       {R"({"user": {"user_metadata": 5}})", "event.user.user_metadata must be an object"},
@@ -37,21 +51,12 @@ TEST_CASE("Event: fields the engine reads must have the right types", "[actions_
       {R"({"tenant": {"id": false}})", "event.tenant.id must be a string"},
       {R"({"transaction": {"locale": 1}})", "event.transaction.locale must be a string"},
       {R"({"transaction": 1})", "event.transaction must be an object"},
-  };
-  for (const auto& c : cases) {
-    auto r = ParseEvent(c.event);
-    CAPTURE(c.event);
-    REQUIRE_FALSE(r.ok());
-    CHECK(r.status().message() == c.names);
-  }
+  });
 }
 
 TEST_CASE("Event: with several fields wrong, the first in a fixed order is named",
           "[actions_core][event]") {
-  const struct {
-    const char* event;
-    const char* names;
-  } cases[] = {
+  CheckRefusals({
       {R"({"transaction": 1, "tenant": [], "user": {"user_metadata": 5, "app_metadata": []}})",
        "event.user.app_metadata must be an object"},
       {R"({"tenant": {"id": 1}, "request": {"ip": "x", "body": {"password": 1}, "geoip": 2}})",
@@ -61,13 +66,7 @@ TEST_CASE("Event: with several fields wrong, the first in a fixed order is named
       {R"({"transaction": {"locale": 1}, "request": {"ip": "x"}})",
        "event.request.ip must be an IPv4 address (four numbers 0-255: 203.0.113.7) or an IPv6 "
        "address"},
-  };
-  for (const auto& c : cases) {
-    auto r = ParseEvent(c.event);
-    CAPTURE(c.event);
-    REQUIRE_FALSE(r.ok());
-    CHECK(r.status().message() == c.names);
-  }
+  });
 }
 
 TEST_CASE("Event: request.ip must be an IPv4 or IPv6 address", "[actions_core][event]") {
