@@ -238,8 +238,9 @@ void DumpInto(std::string* out, const json& value) {
 // plain string goes in one append: the service writes a few hundred members per sign-up, and
 // each single-character append is a call into libstdc++.
 void AppendString(std::string* out, char before, std::string_view text, char after) {
+  const bool plain = Plain(text);
   char buf[128];
-  if (text.size() <= sizeof buf - 4 && Plain(text)) {
+  if (plain && text.size() <= sizeof buf - 4) {
     char* p = buf;
     if (before != 0) *p++ = before;
     *p++ = '"';
@@ -251,7 +252,7 @@ void AppendString(std::string* out, char before, std::string_view text, char aft
     return;
   }
   if (before != 0) *out += before;
-  if (Plain(text)) {
+  if (plain) {
     *out += '"';
     *out += text;
     *out += '"';
