@@ -92,7 +92,7 @@ void WriteError(JsonWriter& w, const DecisionRecord::ErrorInfo& error) {
 }
 
 std::string DecisionRecord::Dump() const {
-  JsonWriter w;
+  JsonWriter w(512);
   w.BeginObject().Key("outcome").String(OutcomeName(outcome));
   if (outcome == Outcome::kDeny && denial) WriteDenial(w.Key("denial"), *denial);
   if (outcome == Outcome::kError && error) WriteError(w.Key("error"), *error);

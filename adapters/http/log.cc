@@ -48,7 +48,7 @@ void LogEvent(const std::string& level, const std::string& msg, json extra) {
 
 std::string LogFields(const json& event, std::string_view request_id, std::string_view frontdoor,
                       std::string_view correlation_id) {
-  JsonWriter line;  // members only: no braces
+  JsonWriter line(256);  // members only: no braces
   auto copy = [&line](const json& from, const char* key, const char* as) {
     if (from.is_object()) {
       auto it = from.find(key);
@@ -83,7 +83,7 @@ std::string LogFields(const json& event, std::string_view request_id, std::strin
 
 void LogExecution(const DecisionRecord& record, std::string_view fields, double seconds) {
   const bool allowed = record.outcome == Outcome::kAllow;
-  JsonWriter w;  // written straight out: one line per sign-up (bench/README.md, 2026-12-06)
+  JsonWriter w(512);  // written straight out: one line per sign-up (bench/README.md, 2026-12-06)
   w.BeginObject().Members(fields);
   w.Key("date").String(NowIso());
   w.Key("type").String(allowed ? "ss" : "fs");

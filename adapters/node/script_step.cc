@@ -33,7 +33,7 @@ StepEnd Overflowed(size_t limit) {
 void ScriptStep::Start(std::shared_ptr<StepRun> run) {
   // Written straight into the request's text: no tree of the request, the event or the Hook's
   // (user, context) is built only to be dumped.
-  JsonWriter request;
+  JsonWriter request(512);
   request.BeginObject()
       .Key("gen").Value(json(generation_))
       .Key("kind").String(StepKindName(kind()))

@@ -187,16 +187,18 @@ TEST_CASE("JsonWriter: writes nlohmann's text, escapes and invalid UTF-8 include
     nlohmann::json doc = {{s, s}};
     CHECK(std::move(w).Take() == Reference(doc));
   }
-  // Every byte at every place in an eight-byte word (JsonWriter tests eight at a time), and past
-  // the last whole word.
+  // Every byte at every place of strings of every length up to 19: JsonWriter tests eight bytes
+  // at a time, then the last few as one word.
   for (int byte = 0; byte < 256; ++byte) {
-    for (size_t at = 0; at < 19; ++at) {
-      std::string s(19, 'a');
-      s[at] = static_cast<char>(byte);
-      CAPTURE(byte, at);
-      JsonWriter w;
-      w.String(s);
-      REQUIRE(std::move(w).Take() == Reference(nlohmann::json(s)));
+    for (size_t size = 1; size <= 19; ++size) {
+      for (size_t at = 0; at < size; ++at) {
+        std::string s(size, 'a');
+        s[at] = static_cast<char>(byte);
+        CAPTURE(byte, size, at);
+        JsonWriter w;
+        w.String(s);
+        REQUIRE(std::move(w).Take() == Reference(nlohmann::json(s)));
+      }
     }
   }
   const std::vector<double> numbers = {0.0, 3.0, 1.5, 0.1, 1e-7, 123456789.125, -2.5};
