@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 builds=("${1:-build-rel}")
-[ $# -ge 2 ] && builds+=("$2")
+if [ $# -ge 2 ]; then builds+=("$2"); fi
 signups="${N:-2000}"
 connections=8
 for b in "${builds[@]}"; do
@@ -61,9 +61,11 @@ count() {
     curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
     sleep 0.2
   done
-  post "$port" 200  # warm: workers started, allocator and caches settled
+  # Warm first (workers started, allocator and caches settled); a wrong answer stops the run,
+  # and the service with it.
+  post "$port" 200 || { kill "$pid"; wait "$pid" 2>/dev/null; exit 1; }
   callgrind_control -i on "$pid" > /dev/null 2>&1
-  post "$port" "$signups"
+  post "$port" "$signups" || { kill "$pid"; wait "$pid" 2>/dev/null; exit 1; }
   callgrind_control -i off "$pid" > /dev/null 2>&1
   kill -INT "$pid"
   wait "$pid" 2>/dev/null || true
@@ -74,7 +76,7 @@ count() {
 
 declare -a per
 for i in "${!builds[@]}"; do
-  per[i]=$(count "${builds[i]}" "$tmp/cg.$i")
+  per[i]=$(count "${builds[i]}" "$tmp/cg.$i") || exit 1
   echo "${builds[i]}: ${per[i]} instructions per sign-up (service only, $signups sign-ups)"
   if [ "${TOP:-0}" -gt 0 ]; then
     callgrind_annotate "$tmp/cg.$i" 2>/dev/null | grep -E '^ *[0-9,]+ \(' | sed -n "2,$((TOP + 1))p" |
