@@ -1181,10 +1181,21 @@ function spinForRequest() {
 }
 
 const ProcessExit = process.exit;
-process.stdin.on('data', pinned(feed));
-process.stdin.on('end', pinned(() => ReflectApply(ProcessExit, process, [0])));
+// Node's stream code hands each chunk the pipe reads to the stream's `push`, and null at the end
+// of input; Readable's own push drops a chunk whose `length` reads 0, and `length` is a getter
+// of %TypedArray%.prototype a script can replace. An own `push`, fixed before any script loads,
+// takes the chunks first: requests reach feed whatever the script did to the stream's classes.
+ReflectDefineProperty(process.stdin, 'push', {
+  __proto__: null,
+  value: pinned(function push(chunk) {
+    if (chunk === null) return ReflectApply(ProcessExit, process, [0]);
+    feed(chunk);
+    return true;
+  }),
+});
+process.stdin.resume();
 // With async hooks on (AsyncLocalStorage above), Node calls the pipe's read callback through
-// `callback.apply`: pinned like the listeners.
+// `callback.apply`: pinned like push.
 const stdinHandle = process.stdin._handle;
 if (stdinHandle && typeof stdinHandle.onread === 'function') pinned(stdinHandle.onread);
 

@@ -13,13 +13,19 @@ using testing::Action;
 using testing::Hook;
 using testing::JsFixture;
 
-// An Action that, from the moment it loads, records every byte its process receives and every
-// string JSON.parse is given, and reports whether it ever saw `needles`.
+// An Action that, from the moment it loads, records every byte its process receives (through the
+// read callback of its request pipe, which it wraps) and every string JSON.parse is given, and
+// reports whether it ever saw `needles`.
 std::string Spy(const std::vector<std::string>& needles) {
   std::string list;
   for (const auto& n : needles) list += (list.empty() ? "'" : ", '") + n + "'";
   return "const seen = [];\n"
-         "process.stdin.on('data', (c) => seen.push(c.toString()));\n"
+         "const handle = process.stdin._handle;\n"
+         "const onread = handle.onread;\n"
+         "handle.onread = function (buffer) {\n"
+         "  if (buffer) seen.push(Buffer.from(buffer).toString('latin1'));\n"
+         "  return onread.apply(this, arguments);\n"
+         "};\n"
          "const parse = JSON.parse;\n"
          "JSON.parse = function (t, ...r) { seen.push(String(t)); return parse(t, ...r); };\n" +
          Action("const all = seen.join('\\n') + JSON.stringify(event);\n"
@@ -198,6 +204,27 @@ TEST_CASE("Containment: a script replacing the typed arrays' getters still gets 
     CHECK(r.app_metadata["set"] == "success");
     CHECK(r.app_metadata["same"] == true);
     CHECK(r.app_metadata["deleted"] == "success");
+  }
+}
+
+TEST_CASE("Containment: a script whose typed arrays claim no length still gets its requests",
+          "[adapters][containment]") {
+  // Node's streams drop a chunk whose `length` reads 0: had the runner read its requests through
+  // process.stdin's stream, this script would stall its own worker until every step timed out.
+  const std::string tamperer =
+      "const T = Object.getPrototypeOf(Uint8Array.prototype);\n"
+      "Object.defineProperty(T, 'length', {configurable: true, get() { return 0; }});\n" +
+      Action("api.user.setAppMetadata('seen', event.user.name);");
+  JsFixture f;
+  auto flow = f.Load({{"tamperer", tamperer, {}, 2000}});
+  REQUIRE(flow.ok());
+  for (int signup = 0; signup < 3; ++signup) {
+    auto event = testing::SampleEvent();
+    event["user"]["name"] = "Zoë " + std::to_string(signup);
+    auto r = f.RunFlow(*flow.value(), event);
+    INFO("sign-up " << signup << ": " << (r.error ? r.error->message : std::string()));
+    REQUIRE(r.outcome == Outcome::kAllow);
+    CHECK(r.app_metadata["seen"] == "Zoë " + std::to_string(signup));
   }
 }
 

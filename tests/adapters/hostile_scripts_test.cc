@@ -67,15 +67,20 @@ TEST_CASE("Hostile scripts: breaking the reply channel fails the step at once, w
 
 TEST_CASE("Hostile scripts: a worker that never reads its answers cannot stall the engine",
           "[adapters][hostile]") {
-  // At load, the script listens to the worker's own requests; when the next execution arrives it
-  // floods the reply channel with synchronous calls for that job and never reads the answers.
+  // At load, the script wraps the read callback of the worker's request pipe; when the next
+  // execution arrives it floods the reply channel with synchronous calls for that job and never
+  // reads the answers.
   const std::string source =
-      "process.stdin.on('data', (chunk) => {\n"
-      "  const m = /\"id\":(\\d+)/.exec(chunk.toString());\n"
-      "  if (!m) return;\n"
+      "const handle = process.stdin._handle;\n"
+      "const onread = handle.onread;\n"
+      "handle.onread = function (buffer) {\n"
+      "  const result = onread.apply(this, arguments);\n"
+      "  const m = buffer && /\"id\":(\\d+)/.exec(Buffer.from(buffer).toString('latin1'));\n"
+      "  if (!m) return result;\n"
       "  const line = JSON.stringify({t: 'sync', id: Number(m[1])}) + '\\n';\n"
       "  for (let i = 0; i < 20000; i++) require('fs').writeSync(3, line);\n"
-      "});\n" +
+      "  return result;\n"
+      "};\n" +
       Action("await new Promise((r) => setTimeout(r, 60000));");
   JsFixture f;
   auto r = f.Run({{"flood", source}}, testing::SampleEvent(), LongBudget());
