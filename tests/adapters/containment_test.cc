@@ -216,7 +216,7 @@ TEST_CASE("Containment: a script whose typed arrays claim no length still gets i
       "Object.defineProperty(T, 'length', {configurable: true, get() { return 0; }});\n" +
       Action("api.user.setAppMetadata('seen', event.user.name);");
   JsFixture f;
-  auto flow = f.Load({{"tamperer", tamperer, {}, 2000}});
+  auto flow = f.Load({{"tamperer", tamperer}});
   REQUIRE(flow.ok());
   for (int signup = 0; signup < 3; ++signup) {
     auto event = testing::SampleEvent();
