@@ -1,6 +1,9 @@
 // Containment (SPEC §8): each script runs in workers of its own, receives only its own step's
 // requests, and cannot change what the runner records, whatever built-ins it replaces.
 
+#include <functional>
+#include <string>
+
 #include <catch2/catch.hpp>
 
 #include "js_fixture.h"
@@ -30,6 +33,23 @@ std::string Spy(const std::vector<std::string>& needles) {
          "JSON.parse = function (t, ...r) { seen.push(String(t)); return parse(t, ...r); };\n" +
          Action("const all = seen.join('\\n') + JSON.stringify(event);\n"
                 "for (const n of [" + list + "]) api.user.setAppMetadata('saw ' + n, all.includes(n));");
+}
+
+// Loads the one script `tamperer` as a flow and runs three sign-ups of `event`, named "Zoë 0" to
+// "Zoë 2": each must be allowed, and `check` is given its record and the name it carried.
+void RunTamperer(const std::string& tamperer, nlohmann::json event,
+                 const std::function<void(const DecisionRecord&, const std::string&)>& check) {
+  JsFixture f;
+  auto flow = f.Load({{"tamperer", tamperer}});
+  REQUIRE(flow.ok());
+  for (int signup = 0; signup < 3; ++signup) {
+    const std::string name = "Zoë " + std::to_string(signup);
+    event["user"]["name"] = name;
+    auto r = f.RunFlow(*flow.value(), event);
+    INFO("sign-up " << signup << ": " << (r.error ? r.error->message : std::string()));
+    REQUIRE(r.outcome == Outcome::kAllow);
+    check(r, name);
+  }
 }
 
 TEST_CASE("Containment: a script never receives another step's secrets or another's password",
@@ -159,21 +179,14 @@ TEST_CASE("Containment: a script replacing what decodes bytes still gets every e
       Action("api.user.setAppMetadata('name', event.user.name);\n"
              "api.user.setAppMetadata('essay_ok', "
              "event.request.body.essay === '\\u00e9\\u{1F600}'.repeat(30000));");
-  JsFixture f;
-  auto flow = f.Load({{"tamperer", tamperer}});
-  REQUIRE(flow.ok());
   auto event = testing::SampleEvent();
   std::string essay;
   for (int i = 0; i < 30000; ++i) essay += "\xC3\xA9\xF0\x9F\x98\x80";  // é😀, 180 KB
   event["request"]["body"]["essay"] = essay;
-  for (int signup = 0; signup < 3; ++signup) {
-    event["user"]["name"] = "Zoë " + std::to_string(signup);
-    auto r = f.RunFlow(*flow.value(), event);
-    INFO("sign-up " << signup << ": " << (r.error ? r.error->message : std::string()));
-    REQUIRE(r.outcome == Outcome::kAllow);
-    CHECK(r.app_metadata["name"] == "Zoë " + std::to_string(signup));
+  RunTamperer(tamperer, event, [](const DecisionRecord& r, const std::string& name) {
+    CHECK(r.app_metadata["name"] == name);
     CHECK(r.app_metadata["essay_ok"] == true);
-  }
+  });
 }
 
 TEST_CASE("Containment: a script replacing the typed arrays' getters still gets its cache answers",
@@ -192,19 +205,11 @@ TEST_CASE("Containment: a script replacing the typed arrays' getters still gets 
           "api.user.setAppMetadata('set', set.type);\n"
           "api.user.setAppMetadata('same', api.cache.get('k').value === value);\n"
           "api.user.setAppMetadata('deleted', api.cache.delete('k').type);");
-  JsFixture f;
-  auto flow = f.Load({{"tamperer", tamperer}});
-  REQUIRE(flow.ok());
-  for (int signup = 0; signup < 3; ++signup) {
-    auto event = testing::SampleEvent();
-    event["user"]["name"] = "Zoë " + std::to_string(signup);
-    auto r = f.RunFlow(*flow.value(), event);
-    INFO("sign-up " << signup << ": " << (r.error ? r.error->message : std::string()));
-    REQUIRE(r.outcome == Outcome::kAllow);
+  RunTamperer(tamperer, testing::SampleEvent(), [](const DecisionRecord& r, const std::string&) {
     CHECK(r.app_metadata["set"] == "success");
     CHECK(r.app_metadata["same"] == true);
     CHECK(r.app_metadata["deleted"] == "success");
-  }
+  });
 }
 
 TEST_CASE("Containment: a script whose typed arrays claim no length still gets its requests",
@@ -215,17 +220,10 @@ TEST_CASE("Containment: a script whose typed arrays claim no length still gets i
       "const T = Object.getPrototypeOf(Uint8Array.prototype);\n"
       "Object.defineProperty(T, 'length', {configurable: true, get() { return 0; }});\n" +
       Action("api.user.setAppMetadata('seen', event.user.name);");
-  JsFixture f;
-  auto flow = f.Load({{"tamperer", tamperer}});
-  REQUIRE(flow.ok());
-  for (int signup = 0; signup < 3; ++signup) {
-    auto event = testing::SampleEvent();
-    event["user"]["name"] = "Zoë " + std::to_string(signup);
-    auto r = f.RunFlow(*flow.value(), event);
-    INFO("sign-up " << signup << ": " << (r.error ? r.error->message : std::string()));
-    REQUIRE(r.outcome == Outcome::kAllow);
-    CHECK(r.app_metadata["seen"] == "Zoë " + std::to_string(signup));
-  }
+  RunTamperer(tamperer, testing::SampleEvent(),
+              [](const DecisionRecord& r, const std::string& name) {
+                CHECK(r.app_metadata["seen"] == name);
+              });
 }
 
 }  // namespace
