@@ -22,26 +22,32 @@ using json = nlohmann::json;
 
 constexpr int kNumberOverflow = 406;  // nlohmann's out_of_range.406
 
-class BoundedBuilder : public nlohmann::json_sax<json> {
+// Between nlohmann's parser and a JsonEvents: checks the depth at each opening bracket, so that
+// the parse stops there, and keeps the parser's error.
+class Bounded : public nlohmann::json_sax<json> {
  public:
-  explicit BoundedBuilder(size_t max_depth) : max_depth_(max_depth) {}
+  Bounded(JsonEvents* to, size_t max_depth) : to_(to), max_depth_(max_depth) {}
 
-  bool null() override { return Add(json(nullptr)); }
-  bool boolean(bool v) override { return Add(json(v)); }
-  bool number_integer(number_integer_t v) override { return Add(json(v)); }
-  bool number_unsigned(number_unsigned_t v) override { return Add(json(v)); }
-  bool number_float(number_float_t v, const string_t&) override { return Add(json(v)); }
-  bool string(string_t& v) override { return Add(json(std::move(v))); }
-  bool binary(binary_t&) override { return false; }  // not produced by the JSON parser
-
-  bool start_object(std::size_t) override { return Open(json::object()); }
-  bool key(string_t& k) override {
-    slot_ = &(*stack_.back())[std::move(k)];
-    return true;
+  bool null() override { return to_->null(); }
+  bool boolean(bool v) override { return to_->boolean(v); }
+  bool number_integer(number_integer_t v) override { return to_->number_integer(v); }
+  bool number_unsigned(number_unsigned_t v) override { return to_->number_unsigned(v); }
+  bool number_float(number_float_t v, const string_t& s) override {
+    return to_->number_float(v, s);
   }
-  bool end_object() override { return Close(); }
-  bool start_array(std::size_t) override { return Open(json::array()); }
-  bool end_array() override { return Close(); }
+  bool string(string_t& v) override { return to_->string(v); }
+  bool binary(binary_t&) override { return false; }  // not produced by the JSON parser
+  bool start_object(std::size_t n) override { return Deeper() && to_->start_object(n); }
+  bool key(string_t& k) override { return to_->key(k); }
+  bool end_object() override {
+    --depth_;
+    return to_->end_object();
+  }
+  bool start_array(std::size_t n) override { return Deeper() && to_->start_array(n); }
+  bool end_array() override {
+    --depth_;
+    return to_->end_array();
+  }
 
   bool parse_error(std::size_t position, const std::string& last_token,
                    const nlohmann::detail::exception& e) override {
@@ -61,47 +67,24 @@ class BoundedBuilder : public nlohmann::json_sax<json> {
     return false;
   }
 
-  json& root() { return root_; }
   bool too_deep() const { return too_deep_; }
   size_t error_offset() const { return error_offset_; }
   int error_id() const { return error_id_; }
   const std::string& error() const { return error_; }
 
  private:
-  bool Add(json value) {
-    if (stack_.empty()) {
-      root_ = std::move(value);
-      last_ = &root_;
-    } else if (stack_.back()->is_array()) {
-      stack_.back()->push_back(std::move(value));
-      last_ = &stack_.back()->back();
-    } else {
-      *slot_ = std::move(value);
-      last_ = slot_;
-    }
-    return true;
-  }
-
-  bool Open(json empty) {
-    if (stack_.size() >= max_depth_) {
+  bool Deeper() {
+    if (depth_ >= max_depth_) {
       too_deep_ = true;
       return false;
     }
-    Add(std::move(empty));
-    stack_.push_back(last_);
+    ++depth_;
     return true;
   }
 
-  bool Close() {
-    stack_.pop_back();
-    return true;
-  }
-
+  JsonEvents* const to_;
   const size_t max_depth_;
-  json root_;
-  std::vector<json*> stack_;  // the open arrays and objects, innermost last
-  json* slot_ = nullptr;      // the member the next value of an object goes to
-  json* last_ = nullptr;
+  size_t depth_ = 0;
   bool too_deep_ = false;
   size_t error_offset_ = 0;
   int error_id_ = 0;
@@ -146,32 +129,83 @@ std::string Where(std::string_view text, size_t offset) {
   return fmt::format("line {}, column {}", line, column);
 }
 
+// nlohmann's parser, for whatever the fast reader declines.
+Status ReadSax(std::string_view text, std::string_view what, const JsonLimits& limits,
+               JsonEvents* events) {
+  Bounded bounded(events, limits.max_depth);
+  bool ok = false;
+  try {
+    ok = json::sax_parse(text, &bounded);
+  } catch (const std::exception& e) {  // not expected from the SAX parser; never let one escape
+    return Status::InvalidArgument(fmt::format("{} could not be parsed as JSON", what));
+  }
+  if (ok) return Status::OK();
+  if (bounded.too_deep()) {
+    return Status::InvalidArgument(
+        fmt::format("{} nests arrays and objects deeper than {} levels (at {})", what,
+                    limits.max_depth, Where(text, OffsetOfExcessDepth(text, limits.max_depth))));
+  }
+  if (bounded.error_id() == 0) {  // `events` stopped the parse
+    return Status::InvalidArgument(fmt::format("{} could not be parsed as JSON", what));
+  }
+  const std::string problem = bounded.error_id() == kNumberOverflow
+                                  ? std::string("a number is too large to represent")
+                                  : bounded.error();
+  return Status::InvalidArgument(fmt::format("{} is not valid JSON at {}: {}", what,
+                                             Where(text, bounded.error_offset()), problem));
+}
+
 }  // namespace
+
+void JsonTreeBuilder::Restart() {
+  root_ = nullptr;
+  stack_.clear();
+  slot_ = nullptr;
+}
+
+bool JsonTreeBuilder::Add(json value) {
+  if (stack_.empty()) {
+    root_ = std::move(value);
+  } else if (stack_.back()->is_array()) {
+    stack_.back()->push_back(std::move(value));
+  } else {
+    *slot_ = std::move(value);
+  }
+  return true;
+}
+
+bool JsonTreeBuilder::Open(json empty) {
+  json* opened;
+  if (stack_.empty()) {
+    root_ = std::move(empty);
+    opened = &root_;
+  } else if (stack_.back()->is_array()) {
+    stack_.back()->push_back(std::move(empty));
+    opened = &stack_.back()->back();
+  } else {
+    *slot_ = std::move(empty);
+    opened = slot_;
+  }
+  stack_.push_back(opened);
+  return true;
+}
 
 Result<json> ParseJson(std::string_view text, std::string_view what, const JsonLimits& limits) {
   if (json fast; FastParseJson(text, limits.max_depth, &fast)) return fast;
   return ParseJsonSax(text, what, limits);
 }
 
+Status ParseJsonEvents(std::string_view text, std::string_view what, const JsonLimits& limits,
+                       JsonEvents* events) {
+  if (FastParseJsonEvents(text, limits.max_depth, events)) return Status::OK();
+  events->Restart();
+  return ReadSax(text, what, limits, events);
+}
+
 Result<json> ParseJsonSax(std::string_view text, std::string_view what, const JsonLimits& limits) {
-  BoundedBuilder builder(limits.max_depth);
-  bool ok = false;
-  try {
-    ok = json::sax_parse(text, &builder);
-  } catch (const std::exception& e) {  // not expected from the SAX parser; never let one escape
-    return Status::InvalidArgument(fmt::format("{} could not be parsed as JSON", what));
-  }
-  if (ok) return std::move(builder.root());
-  if (builder.too_deep()) {
-    return Status::InvalidArgument(
-        fmt::format("{} nests arrays and objects deeper than {} levels (at {})", what,
-                    limits.max_depth, Where(text, OffsetOfExcessDepth(text, limits.max_depth))));
-  }
-  const std::string problem = builder.error_id() == kNumberOverflow
-                                  ? std::string("a number is too large to represent")
-                                  : builder.error();
-  return Status::InvalidArgument(
-      fmt::format("{} is not valid JSON at {}: {}", what, Where(text, builder.error_offset()), problem));
+  JsonTreeBuilder builder;
+  if (auto status = ReadSax(text, what, limits, &builder); !status.ok()) return status;
+  return std::move(builder.root());
 }
 
 std::string DumpJson(const json& value, int indent) {

@@ -33,14 +33,82 @@ char Unescape(char c) {
   }
 }
 
-// A recursive-descent reader over [p_, end_). Every method returns false at the first thing
-// outside the subset; the caller then gives the whole text to nlohmann.
+// Where the reader's values go: built in place into a tree (TreeSink), or handed on as tokens
+// (EventSink). A Slot is where the next value belongs.
+struct TreeSink {
+  using Slot = json*;
+  bool Null(Slot s) {
+    *s = nullptr;
+    return true;
+  }
+  bool Bool(Slot s, bool v) {
+    *s = v;
+    return true;
+  }
+  bool Unsigned(Slot s, uint64_t v) {
+    *s = v;
+    return true;
+  }
+  bool Signed(Slot s, int64_t v) {
+    *s = v;
+    return true;
+  }
+  bool String(Slot s, std::string& v) {
+    *s = std::move(v);
+    return true;
+  }
+  bool BeginObject(Slot s) {
+    *s = json::object();
+    return true;
+  }
+  // As the SAX builder does: the member is made when its key is read, and a later duplicate
+  // replaces it.
+  bool Member(Slot object, std::string& key, Slot* member) {
+    *member = &(*object)[std::move(key)];
+    return true;
+  }
+  bool EndObject(Slot) { return true; }
+  bool BeginArray(Slot s) {
+    *s = json::array();
+    return true;
+  }
+  bool Element(Slot array, Slot* element) {
+    array->emplace_back();
+    *element = &array->back();
+    return true;
+  }
+  bool EndArray(Slot) { return true; }
+};
+
+struct EventSink {
+  struct Slot {};
+  JsonEvents* out;
+  bool Null(Slot) { return out->null(); }
+  bool Bool(Slot, bool v) { return out->boolean(v); }
+  bool Unsigned(Slot, uint64_t v) { return out->number_unsigned(v); }
+  bool Signed(Slot, int64_t v) { return out->number_integer(v); }
+  bool String(Slot, std::string& v) { return out->string(v); }
+  bool BeginObject(Slot) { return out->start_object(kUnknownSize); }
+  bool Member(Slot, std::string& key, Slot*) { return out->key(key); }
+  bool EndObject(Slot) { return out->end_object(); }
+  bool BeginArray(Slot) { return out->start_array(kUnknownSize); }
+  bool Element(Slot, Slot*) { return true; }
+  bool EndArray(Slot) { return out->end_array(); }
+
+  static constexpr size_t kUnknownSize = static_cast<size_t>(-1);  // as nlohmann's parser says
+};
+
+// A recursive-descent reader over [p_, end_), into a Sink. Every method returns false at the
+// first thing outside the subset; the caller then gives the whole text to nlohmann.
+template <class Sink>
 class Reader {
  public:
-  Reader(std::string_view text, size_t max_depth)
-      : p_(text.data()), end_(text.data() + text.size()), max_depth_(max_depth) {}
+  using Slot = typename Sink::Slot;
 
-  bool Document(json* out) {
+  Reader(std::string_view text, size_t max_depth, Sink sink)
+      : p_(text.data()), end_(text.data() + text.size()), max_depth_(max_depth), sink_(sink) {}
+
+  bool Document(Slot out) {
     SkipSpace();
     if (!Value(out, 0)) return false;
     SkipSpace();
@@ -69,7 +137,7 @@ class Reader {
   }
 
   // `depth`: the arrays and objects open around this value.
-  bool Value(json* out, size_t depth) {
+  bool Value(Slot out, size_t depth) {
     if (p_ == end_) return false;
     switch (*p_) {
       case '{':
@@ -78,53 +146,49 @@ class Reader {
         return Array(out, depth);
       case '"': {
         std::string s;
-        if (!String(&s)) return false;
-        *out = std::move(s);
-        return true;
+        return String(&s) && sink_.String(out, s);
       }
       case 't':
-        *out = true;
-        return Literal("true");
+        return Literal("true") && sink_.Bool(out, true);
       case 'f':
-        *out = false;
-        return Literal("false");
+        return Literal("false") && sink_.Bool(out, false);
       case 'n':
-        *out = nullptr;
-        return Literal("null");
+        return Literal("null") && sink_.Null(out);
       default:
         return Number(out);
     }
   }
 
-  bool Object(json* out, size_t depth) {
+  bool Object(Slot out, size_t depth) {
     if (depth >= max_depth_) return false;  // nlohmann's path says how deep, and where
     ++p_;
-    *out = json::object();
-    if (Take('}')) return true;
+    if (!sink_.BeginObject(out)) return false;
+    if (Take('}')) return sink_.EndObject(out);
     do {
       SkipSpace();
       std::string key;
-      if (p_ == end_ || *p_ != '"' || !String(&key) || !Take(':')) return false;
+      Slot member{};
+      if (p_ == end_ || *p_ != '"' || !String(&key) || !Take(':') ||
+          !sink_.Member(out, key, &member)) {
+        return false;
+      }
       SkipSpace();
-      // As the SAX builder does: the member is made when its key is read, and a later duplicate
-      // replaces it.
-      if (!Value(&(*out)[std::move(key)], depth + 1)) return false;
+      if (!Value(member, depth + 1)) return false;
     } while (Take(','));
-    return Take('}');
+    return Take('}') && sink_.EndObject(out);
   }
 
-  bool Array(json* out, size_t depth) {
+  bool Array(Slot out, size_t depth) {
     if (depth >= max_depth_) return false;
     ++p_;
-    *out = json::array();
-    if (Take(']')) return true;
+    if (!sink_.BeginArray(out)) return false;
+    if (Take(']')) return sink_.EndArray(out);
     do {
       SkipSpace();
-      json element;
-      if (!Value(&element, depth + 1)) return false;
-      out->push_back(std::move(element));
+      Slot element{};
+      if (!sink_.Element(out, &element) || !Value(element, depth + 1)) return false;
     } while (Take(','));
-    return Take(']');
+    return Take(']') && sink_.EndArray(out);
   }
 
   // At the opening quote. Printable ASCII and the two-character escapes; anything else (bytes
@@ -155,7 +219,7 @@ class Reader {
 
   // Whole numbers of at most 18 digits, which fit either type: nlohmann makes those unsigned,
   // and negative ones (-0 too) signed.
-  bool Number(json* out) {
+  bool Number(Slot out) {
     const bool negative = *p_ == '-';
     if (negative) ++p_;
     const char* digits = p_;
@@ -164,23 +228,23 @@ class Reader {
     const size_t count = static_cast<size_t>(p_ - digits);
     if (count == 0 || count > 18 || (count > 1 && *digits == '0')) return false;
     if (p_ != end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) return false;
-    if (negative) {
-      *out = -static_cast<int64_t>(n);
-    } else {
-      *out = n;
-    }
-    return true;
+    return negative ? sink_.Signed(out, -static_cast<int64_t>(n)) : sink_.Unsigned(out, n);
   }
 
   const char* p_;
   const char* const end_;
   const size_t max_depth_;
+  Sink sink_;
 };
 
 }  // namespace
 
 bool FastParseJson(std::string_view text, size_t max_depth, json* out) {
-  return Reader(text, max_depth).Document(out);
+  return Reader<TreeSink>(text, max_depth, TreeSink{}).Document(out);
+}
+
+bool FastParseJsonEvents(std::string_view text, size_t max_depth, JsonEvents* events) {
+  return Reader<EventSink>(text, max_depth, EventSink{events}).Document({});
 }
 
 bool SameJsonTree(const json& a, const json& b) {

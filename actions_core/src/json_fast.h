@@ -25,6 +25,10 @@ namespace prereg {
 // at most `max_depth` deep (the document itself is level 1). False leaves `out` unspecified.
 bool FastParseJson(std::string_view text, size_t max_depth, nlohmann::json* out);
 
+// FastParseJson for a JsonEvents: true when `events` was given the whole document. False leaves
+// it holding part of one (to be Restart()ed).
+bool FastParseJsonEvents(std::string_view text, size_t max_depth, JsonEvents* events);
+
 // True when `a` and `b` are the same tree, type for type (nlohmann's == calls 1 and 1u equal): what
 // the fuzzer and the tests require of FastParseJson against ParseJsonSax.
 bool SameJsonTree(const nlohmann::json& a, const nlohmann::json& b);

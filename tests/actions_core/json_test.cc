@@ -90,6 +90,68 @@ TEST_CASE("Json: the fast reader builds nlohmann's tree, and leaves the rest to 
   CHECK_FALSE(FastParseJson("{\"a\":{\"b\":[1]}}", 2, &out));
 }
 
+// The tokens a JsonEvents is given, as text, and how often it was told to start over.
+class TokenLog final : public JsonEvents {
+ public:
+  bool null() override { return Add("null"); }
+  bool boolean(bool v) override { return Add(v ? "true" : "false"); }
+  bool number_integer(number_integer_t v) override { return Add("i" + std::to_string(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return Add("u" + std::to_string(v)); }
+  bool number_float(number_float_t, const string_t& s) override { return Add("f" + s); }
+  bool string(string_t& v) override { return Add("s" + v); }
+  bool start_object(std::size_t) override { return Add("{"); }
+  bool key(string_t& k) override { return Add("k" + k); }
+  bool end_object() override { return Add("}"); }
+  bool start_array(std::size_t) override { return Add("["); }
+  bool end_array() override { return Add("]"); }
+  void Restart() override {
+    tokens.clear();
+    ++restarts;
+  }
+
+  std::vector<std::string> tokens;
+  int restarts = 0;
+
+ private:
+  bool Add(std::string token) {
+    tokens.push_back(std::move(token));
+    return true;
+  }
+};
+
+TEST_CASE("Json: ParseJsonEvents hands over the tokens ParseJson reads, by either reader",
+          "[actions_core][json]") {
+  const std::vector<std::string> want = {"{", "ka", "[", "u1", "i-2", "true", "null", "]",
+                                         "kb", "sx", "kc", "{", "}", "}"};
+  TokenLog fast;
+  REQUIRE(ParseJsonEvents(R"({"a":[1,-2,true,null],"b":"x","c":{}})", "doc", {}, &fast).ok());
+  CHECK(fast.tokens == want);
+  CHECK(fast.restarts == 0);
+
+  // Declined at its last string, after most tokens were given: they are dropped, and nlohmann's
+  // parser gives them all again.
+  TokenLog part;
+  REQUIRE(ParseJsonEvents(R"({"a":[1,-2,true,null],"b":"\u0078","c":{}})", "doc", {}, &part).ok());
+  CHECK(part.tokens == want);
+  CHECK(part.restarts == 1);
+
+  TokenLog mark;  // a byte order mark: declined at once
+  REQUIRE(ParseJsonEvents("\xef\xbb\xbf[1.5]", "doc", {}, &mark).ok());
+  CHECK(mark.tokens == std::vector<std::string>{"[", "f1.5", "]"});
+
+  // Errors are ParseJson's, and say nothing of the tokens given before them.
+  for (const std::string& bad : {std::string("[1,2,"), std::string(R"({"a":"\x01"})"),
+                                 Nested(5), std::string("[1] x")}) {
+    CAPTURE(bad);
+    TokenLog log;
+    const auto status = ParseJsonEvents(bad, "doc", JsonLimits{4}, &log);
+    const auto parsed = ParseJson(bad, "doc", JsonLimits{4});
+    REQUIRE_FALSE(status.ok());
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(status.message() == parsed.status().message());
+  }
+}
+
 TEST_CASE("Json: a 100,000-deep body is refused without recursion", "[actions_core][json]") {
   // Built, copied, dumped or destroyed as a tree, this overflows the stack.
   const std::string body = "{\"x\":" + Nested(100000) + "}";

@@ -17,6 +17,8 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -35,6 +37,64 @@ struct JsonLimits {
 // "<what> nests arrays and objects deeper than N levels (at line L, column C)".
 Result<nlohmann::json> ParseJson(std::string_view text, std::string_view what,
                                  const JsonLimits& limits = {});
+
+// The tokens of a JSON document, in order, for a reader that builds its own structures instead
+// of a tree (nlohmann's SAX interface). Each callback returns true; false stops the parse.
+class JsonEvents : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  // Drop every token received so far: the document is about to be given again from its start.
+  // (ParseJsonEvents' fast reader may decline a text part-way and leave it to nlohmann's.)
+  virtual void Restart() = 0;
+
+  bool binary(binary_t&) override { return false; }  // JSON text has none
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;  // ParseJsonEvents reports it
+  }
+};
+
+// Builds the tree ParseJson returns from a document's tokens: a later duplicate key replaces the
+// earlier member. Unbounded: bound the depth of what it is given.
+class JsonTreeBuilder final : public JsonEvents {
+ public:
+  bool null() override { return Add(nlohmann::json(nullptr)); }
+  bool boolean(bool v) override { return Add(nlohmann::json(v)); }
+  bool number_integer(number_integer_t v) override { return Add(nlohmann::json(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return Add(nlohmann::json(v)); }
+  bool number_float(number_float_t v, const string_t&) override { return Add(nlohmann::json(v)); }
+  bool string(string_t& v) override { return Add(nlohmann::json(std::move(v))); }
+  bool start_object(std::size_t) override { return Open(nlohmann::json::object()); }
+  bool key(string_t& k) override {
+    slot_ = &(*stack_.back())[std::move(k)];
+    return true;
+  }
+  bool end_object() override { return Close(); }
+  bool start_array(std::size_t) override { return Open(nlohmann::json::array()); }
+  bool end_array() override { return Close(); }
+  void Restart() override;
+
+  // The arrays and objects open now: 0 once a whole document has been given.
+  size_t depth() const { return stack_.size(); }
+  // The document given (null before any token).
+  nlohmann::json& root() { return root_; }
+
+ private:
+  bool Add(nlohmann::json value);
+  bool Open(nlohmann::json empty);
+  bool Close() {
+    stack_.pop_back();
+    return true;
+  }
+
+  nlohmann::json root_;
+  std::vector<nlohmann::json*> stack_;  // the open arrays and objects, innermost last
+  nlohmann::json* slot_ = nullptr;      // the member the next value of an object goes to
+};
+
+// ParseJson for a JsonEvents: `text`'s tokens go to `events`, bounded and checked as ParseJson
+// does, with the same kInvalidArgument messages. After an error, what `events` was given is to be
+// dropped (it holds part of a document).
+Status ParseJsonEvents(std::string_view text, std::string_view what, const JsonLimits& limits,
+                       JsonEvents* events);
 
 // Compact JSON (indent < 0, written by JsonWriter) or indented; invalid UTF-8 in strings becomes
 // U+FFFD. The text is nlohmann's own dump() text.
