@@ -58,40 +58,33 @@ void ScriptStep::Start(std::shared_ptr<StepRun> run) {
     *started = true;
     run->MarkStarted();
   };
-  callbacks.on_sync = [run, gate, report_limit](const json& msg, JobCallbacks::Answer answer) {
+  callbacks.on_sync = [run, gate, report_limit](const WorkerMessage& msg,
+                                                 JobCallbacks::Answer answer) {
     if (run->ended()) return answer(nullptr);
-    if (MemberOf(msg, "overflow").is_boolean()) {
+    if (msg.overflow) {
       run->Finish(Overflowed(report_limit));
       return answer(nullptr);
     }
-    ApplyCalls(MemberOf(msg, "calls"), *run, gate.get());
-    const json& call = MemberOf(msg, "call");
-    const auto method = ParseApiMethod(StringMember(call, "m"));
+    ApplyCalls(msg.calls, *run, gate.get());
+    const auto method = ParseApiMethod(msg.call.method);
     if (!method) return answer(nullptr);
-    std::vector<Value> args;
-    for (const auto& a : MemberOf(call, "a").is_array() ? MemberOf(call, "a") : json::array()) {
-      args.push_back(DecodeValue(a));
-    }
     // A cache store may answer later; the worker waits for it, the event loop does not.
-    run->api().InvokeAsync(*method, args, std::move(answer));
+    run->api().InvokeAsync(*method, msg.call.args, std::move(answer));
   };
-  callbacks.on_done = [run, gate, jobs, key, report_limit](const json& msg) {
+  callbacks.on_done = [run, gate, jobs, key, report_limit](const WorkerMessage& msg) {
     jobs->erase(key);
     if (run->ended()) return;
-    if (MemberOf(msg, "overflow").is_boolean()) return run->Finish(Overflowed(report_limit));
-    ApplyCalls(MemberOf(msg, "calls"), *run, gate.get());
-    const json& end = MemberOf(msg, "end");
-    const bool threw = StringMember(end, "kind") == "threw";
-    const auto message = StringMember(end, "message");
+    if (msg.overflow) return run->Finish(Overflowed(report_limit));
+    ApplyCalls(msg.calls, *run, gate.get());
     if (gate) {
       // A Hook ends with its first cb or throw, which ApplyCalls gave the gate; a load error
       // reported at execution time reaches it here.
       if (!gate->called()) {
-        gate->OnThrow(threw ? message : "the Hook finished without calling cb");
+        gate->OnThrow(msg.threw ? msg.end_message : "the Hook finished without calling cb");
       }
       return;
     }
-    run->Finish(threw ? StepEnd::Threw(message) : StepEnd::Returned());
+    run->Finish(msg.threw ? StepEnd::Threw(msg.end_message) : StepEnd::Returned());
   };
   callbacks.on_failure = [run, jobs, key](const std::string& message, bool platform) {
     jobs->erase(key);

@@ -339,8 +339,7 @@ bool NodeWorker::HandleReply(size_t n) {
     return true;
   }
   if (msg.value().type == "exit") {
-    const auto& code = MemberOf(msg.value().body, "code");
-    reported_code_ = code.is_number_integer() ? code.get<int>() : 0;
+    reported_code_ = msg.value().code;
     if (msg.value().id != 0 && Runs(msg.value().id)) culprit = msg.value().id;
   }
   if (on_message_) on_message_(shared_from_this(), msg.value());

@@ -18,7 +18,6 @@
 namespace prereg::adapters {
 
 namespace asio = boost::asio;
-using json = nlohmann::json;
 
 namespace {
 
@@ -317,7 +316,7 @@ void WorkerGroup::OnMessage(const std::shared_ptr<Worker>& worker, const WorkerM
       w->Answer(DumpJson(nlohmann::json{{"r", std::move(result)}}) + "\n");
     };
     if (!callbacks->second.on_sync) return answer(nullptr);
-    return callbacks->second.on_sync(msg.body, std::move(answer));
+    return callbacks->second.on_sync(msg, std::move(answer));
   }
   if (msg.type == "done") {
     auto on_done = std::move(callbacks->second.on_done);
@@ -331,7 +330,7 @@ void WorkerGroup::OnMessage(const std::shared_ptr<Worker>& worker, const WorkerM
       RecycleIfDue(worker, msg);
     }
     Dispatch();
-    if (on_done) on_done(msg.body);
+    if (on_done) on_done(msg);
   }
 }
 
@@ -348,7 +347,7 @@ void WorkerGroup::Late(const std::shared_ptr<Worker>& worker, uint64_t job, std:
 }
 
 void WorkerGroup::OnLate(const std::shared_ptr<Worker>& worker, const WorkerMessage& msg) {
-  Late(worker, msg.id, StringMember(msg.body, "what"), StringMember(msg.body, "text"));
+  Late(worker, msg.id, msg.what, msg.text);
   // Work from outside any step (a timer set at load) would be set again by a fresh worker: only
   // what a step left behind makes a worker worth replacing.
   if (worker->killed() || msg.id == 0) return;
@@ -361,12 +360,11 @@ void WorkerGroup::OnLate(const std::shared_ptr<Worker>& worker, const WorkerMess
 
 bool WorkerGroup::RecycleIfDue(const std::shared_ptr<Worker>& worker, const WorkerMessage& done) {
   const auto& o = shared_->options;
-  const json& lingering = MemberOf(done.body, "lingering");
   std::string why;
-  if (lingering.is_number_unsigned() && lingering.get<uint64_t>() > 0) {
-    why = fmt::format("its step left {} timer(s) running", lingering.get<uint64_t>());
+  if (done.lingering > 0) {
+    why = fmt::format("its step left {} timer(s) running", done.lingering);
     Late(worker, done.id, "recycled", why + "; the worker was replaced");
-  } else if (MemberOf(done.body, "untracked").is_boolean()) {
+  } else if (done.untracked) {
     // The script broke async context tracking: its worker could no longer tell executions apart.
     why = "its script broke async context tracking";
     Late(worker, done.id, "recycled", why + "; the worker was replaced");
@@ -397,8 +395,8 @@ void WorkerGroup::Retire(const std::shared_ptr<Worker>& worker) {
 // A worker has loaded (or failed to load) the script it was started with.
 void WorkerGroup::OnLoaded(const std::shared_ptr<Worker>& worker, const WorkerMessage& msg) {
   if (worker->ready || worker->killed()) return;
-  if (MemberOf(msg.body, "error").is_string()) {
-    const auto error = StringMember(msg.body, "error");
+  if (msg.error) {
+    const auto& error = *msg.error;
     if (!loaded()) return FinishLoad(Status::ScriptError(error));
     // The same source loaded before: its top-level code is not deterministic. Replace it, within
     // the limit on workers failing as they start.
@@ -412,7 +410,7 @@ void WorkerGroup::OnLoaded(const std::shared_ptr<Worker>& worker, const WorkerMe
   worker->ready = true;
   failed_starts_ = 0;
   if (!loaded()) {
-    kind_ = StringMember(msg.body, "kind") == "hook" ? StepKind::kHook : StepKind::kAction;
+    kind_ = msg.kind == "hook" ? StepKind::kHook : StepKind::kAction;
     FinishLoad(Status::OK());
   }
   Dispatch();

@@ -120,11 +120,13 @@ struct PoolOptions {
 // job could not finish (its worker died or broke the protocol: `platform` false; no worker could
 // run it: `platform` true). Exactly one of on_done and on_failure is called, unless the job is
 // aborted.
+struct WorkerMessage;  // a worker's message, decoded (adapters/node/reply.h)
+
 struct JobCallbacks {
   using Answer = std::function<void(nlohmann::json result)>;
   std::function<void()> on_start;
-  std::function<void(const nlohmann::json& msg, Answer answer)> on_sync;
-  std::function<void(const nlohmann::json& msg)> on_done;
+  std::function<void(const WorkerMessage& msg, Answer answer)> on_sync;
+  std::function<void(const WorkerMessage& msg)> on_done;
   std::function<void(const std::string& message, bool platform)> on_failure;
   // Who the job is for, in late-work reports: "step \"NAME\"", with the request id if known;
   // and what such a report must not show (the step's secret values, the password).
