@@ -224,17 +224,9 @@ std::string DumpJson(const nlohmann::ordered_json& value, int indent) {
 namespace {
 
 // True when a byte of `word` is not printable ASCII other than '"' and '\\' (what JSON writes
-// as itself): below 0x20, above 0x7e, '"' or '\\' (the "has less", "has more" and "has zero"
-// tests of Bit Twiddling Hacks; each is exact for "any byte").
+// as itself).
+constexpr bool AnyNotPlain(uint64_t word) { return NotPlainBytes(word) != 0; }
 constexpr uint64_t kOnes = 0x0101010101010101ULL;
-constexpr bool AnyNotPlain(uint64_t word) {
-  constexpr uint64_t kHighs = 0x8080808080808080ULL;
-  const auto has_zero = [](uint64_t x) { return ((x - kOnes) & ~x & kHighs) != 0; };
-  const bool below_space = ((word - kOnes * 0x20) & ~word & kHighs) != 0;
-  const bool above_tilde = (((word + kOnes * (127 - 0x7e)) | word) & kHighs) != 0;
-  return below_space || above_tilde || has_zero(word ^ (kOnes * '"')) ||
-         has_zero(word ^ (kOnes * '\\'));
-}
 
 template <typename Word>
 Word Load(const char* p) {

@@ -197,6 +197,16 @@ class Reader {
     ++p_;
     const char* run = p_;
     for (;;) {
+      // Eight bytes at a time up to the first that is not plain: most strings hold none before
+      // their closing quote.
+      while (end_ - p_ >= 8) {
+        const uint64_t special = NotPlainBytes(LoadWord(p_));
+        if (special != 0) {
+          p_ += __builtin_ctzll(special) / 8;
+          break;
+        }
+        p_ += 8;
+      }
       if (p_ == end_) return false;
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"') break;

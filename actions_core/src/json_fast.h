@@ -14,12 +14,38 @@
 #define PREREG_ACTIONS_CORE_SRC_JSON_FAST_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
 #include "prereg/actions/json.h"
 
 namespace prereg {
+
+// The high bit of each byte of `word` that JSON text does not hold as itself (below 0x20, above
+// 0x7e, '"' and '\\'), from the "has less", "has more" and "has zero" tests of Bit Twiddling
+// Hacks. Bits above the first such byte may be set too (borrows and carries go up only), so the
+// lowest set bit marks the first one: the first in memory for a word from LoadWord.
+constexpr uint64_t NotPlainBytes(uint64_t word) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  const auto zero_bytes = [](uint64_t x) { return (x - kOnes) & ~x & kHighs; };
+  const uint64_t below_space = (word - kOnes * 0x20) & ~word & kHighs;
+  const uint64_t above_tilde = ((word + kOnes * (0x7f - 0x7e)) | word) & kHighs;
+  return below_space | above_tilde | zero_bytes(word ^ (kOnes * '"')) |
+         zero_bytes(word ^ (kOnes * '\\'));
+}
+
+// The eight bytes at `p`, the first in the lowest byte.
+inline uint64_t LoadWord(const char* p) {
+  uint64_t word;
+  std::memcpy(&word, p, sizeof word);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  word = __builtin_bswap64(word);
+#endif
+  return word;
+}
 
 // True, with the document in `out`, when `text` is one JSON document in the subset above nested
 // at most `max_depth` deep (the document itself is level 1). False leaves `out` unspecified.

@@ -90,6 +90,35 @@ TEST_CASE("Json: the fast reader builds nlohmann's tree, and leaves the rest to 
   CHECK_FALSE(FastParseJson("{\"a\":{\"b\":[1]}}", 2, &out));
 }
 
+TEST_CASE("Json: the fast reader reads strings of every length with anything at any place",
+          "[actions_core][json]") {
+  // Strings are read a word at a time up to the first byte that is not plain: each such byte at
+  // every place of strings of every length up to 19, and a plain string's end at every place.
+  struct Special {
+    std::string text;  // as it stands in the JSON text
+    bool taken;        // by the fast reader
+  };
+  const Special specials[] = {{"\\\"", true}, {"\\\\", true}, {"\\n", true}, {"\\/", true},
+                              {"\x7f", true},  {"~", true},    {"\x01", false},
+                              {"\xc3\xa9", false}, {"\\u0041", false}};
+  for (size_t length = 0; length < 20; ++length) {
+    for (size_t at = 0; at <= length; ++at) {
+      for (const auto& special : specials) {
+        std::string text = "[\"" + std::string(at, 'a');
+        if (at < length) text += special.text + std::string(length - at - 1, 'b');
+        text += "\",\"after\"]";
+        CAPTURE(text);
+        json fast;
+        const bool taken = FastParseJson(text, 128, &fast);
+        CHECK(taken == (special.taken || at == length));
+        auto sax = ParseJsonSax(text, "doc", {});
+        REQUIRE(sax.ok() == (at == length || special.text != "\x01"));
+        if (taken) CHECK(SameJsonTree(fast, sax.value()));
+      }
+    }
+  }
+}
+
 // The tokens a JsonEvents is given, as text, and how often it was told to start over.
 class TokenLog final : public JsonEvents {
  public:
