@@ -95,6 +95,13 @@ TEST_CASE("Worker reply: every member the runner sends is read", "[adapters][rep
   const auto late = Read(R"({"t":"late","id":4,"what":"log","text":"after"})");
   CHECK((late.what == "log" && late.text == "after"));
   CHECK(Read(R"({"t":"exit","code":3,"id":5})").code == 3);
+  // Declined by the fast reader at its end, after most of it was read: read again from the start.
+  const auto again = Read(
+      R"({"t":"done","id":3,"calls":[{"m":"log","line":"a"}],"end":{"kind":"threw","message":"\u0078"}})");
+  CHECK(again.id == 3);
+  REQUIRE(again.calls.size() == 1);
+  CHECK(again.calls[0].line == "a");
+  CHECK((again.threw && again.end_message == "x"));
   // Escapes and \u escapes, which nlohmann's parser reads.
   CHECK(Read(R"({"t":"done","calls":[{"m":"log","line":"caf\u00e9 \"q\"\n"}]})").calls[0].line ==
         "caf\xc3\xa9 \"q\"\n");
