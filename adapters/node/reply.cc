@@ -14,21 +14,38 @@ using json = nlohmann::json;
 // An encoded value ({j}, {k}, {k: "large", bytes, string}) as its members arrive.
 struct EncodedValue {
   std::optional<json> j;
-  std::string kind = "undefined";
+  Value::Kind kind = Value::Kind::kUndefined;  // from "k"; kTooLarge for "large"
   uint64_t bytes = 0;
   bool string = false;
 
+  // The kind "k" names; undefined for any other name.
+  static Value::Kind KindNamed(std::string_view name) {
+    static constexpr std::pair<std::string_view, Value::Kind> kKinds[] = {
+        {"function", Value::Kind::kFunction},
+        {"symbol", Value::Kind::kSymbol},
+        {"bigint", Value::Kind::kBigInt},
+        {"nonfinite", Value::Kind::kNonFinite},
+        {"cycle", Value::Kind::kCycle},
+        {"deep", Value::Kind::kTooDeep},
+        {"surrogate", Value::Kind::kLoneSurrogate},
+        {"large", Value::Kind::kTooLarge}};
+    for (const auto& [n, kind] : kKinds) {
+      if (n == name) return kind;
+    }
+    return Value::Kind::kUndefined;
+  }
+
+  void Clear() {
+    j.reset();
+    kind = Value::Kind::kUndefined;
+    bytes = 0;
+    string = false;
+  }
+
   Value Decode() && {
     if (j) return Value(std::move(*j));
-    if (kind == "function") return Value::OfKind(Value::Kind::kFunction);
-    if (kind == "symbol") return Value::OfKind(Value::Kind::kSymbol);
-    if (kind == "bigint") return Value::OfKind(Value::Kind::kBigInt);
-    if (kind == "nonfinite") return Value::OfKind(Value::Kind::kNonFinite);
-    if (kind == "cycle") return Value::OfKind(Value::Kind::kCycle);
-    if (kind == "deep") return Value::OfKind(Value::Kind::kTooDeep);
-    if (kind == "surrogate") return Value::OfKind(Value::Kind::kLoneSurrogate);
-    if (kind == "large") return Value::TooLarge(bytes, string);
-    return Value();
+    if (kind == Value::Kind::kTooLarge) return Value::TooLarge(bytes, string);
+    return Value::OfKind(kind);
   }
 };
 
@@ -152,7 +169,7 @@ class MessageReader final : public JsonEvents {
         call_->callback.error.friendly_message = std::move(v);
         break;
       case Slot::kValueKind:
-        value_.kind = std::move(v);
+        value_.kind = EncodedValue::KindNamed(v);
         break;
       default:
         Scalar(json(std::move(v)));
@@ -205,6 +222,7 @@ class MessageReader final : public JsonEvents {
     }
     switch (NextSlot()) {
       case Slot::kCalls:
+        msg_.calls.reserve(4);  // what a step usually reports: one allocation
         return Push(Frame::kCalls);
       case Slot::kArgs:
         return Push(Frame::kArgs);
@@ -424,7 +442,7 @@ class MessageReader final : public JsonEvents {
         value_.j.reset();
         break;
       case Slot::kValueKind:
-        value_.kind = "undefined";
+        value_.kind = Value::Kind::kUndefined;
         break;
       case Slot::kBytes:
         value_.bytes = 0;
@@ -458,7 +476,7 @@ class MessageReader final : public JsonEvents {
   }
 
   bool OpenValue(Value* target) {
-    value_ = EncodedValue();
+    value_.Clear();
     value_target_ = target;
     return Push(Frame::kValue);
   }
