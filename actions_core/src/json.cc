@@ -5,6 +5,7 @@
 
 #include "prereg/actions/json.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -260,47 +261,41 @@ bool Plain(std::string_view text) {
   return !AnyNotPlain(word);
 }
 
-// DumpJson's text of `value`, appended to `out` rather than returned (nlohmann's dump() does the
-// same into a string of its own). A serializer allocates its output adapter and a 512-byte indent
-// string when made, so each thread keeps one, writing into a buffer of its own.
-void DumpInto(std::string* out, const json& value) {
+// DumpJson's text of `value`, valid until the thread's next call. A serializer allocates its
+// output adapter and a 512-byte indent string when made, so each thread keeps one, writing into a
+// buffer of its own.
+std::string_view DumpText(const json& value) {
   thread_local std::string text;
   thread_local nlohmann::detail::serializer<json> serializer(
       nlohmann::detail::output_adapter<char>(text), ' ', json::error_handler_t::replace);
   text.clear();
   serializer.dump(value, /*pretty_print=*/false, /*ensure_ascii=*/false, 0);
-  *out += text;
-}
-
-// Appends `before` (none when 0), `text` as a JSON string, then `after` (none when 0). A short
-// plain string goes in one append: the service writes a few hundred members per sign-up, and
-// each single-character append is a call into libstdc++.
-void AppendString(std::string* out, char before, std::string_view text, char after) {
-  const bool plain = Plain(text);
-  char buf[128];
-  if (plain && text.size() <= sizeof buf - 4) {
-    char* p = buf;
-    if (before != 0) *p++ = before;
-    *p++ = '"';
-    std::memcpy(p, text.data(), text.size());
-    p += text.size();
-    *p++ = '"';
-    if (after != 0) *p++ = after;
-    out->append(buf, static_cast<size_t>(p - buf));
-    return;
-  }
-  if (before != 0) *out += before;
-  if (plain) {
-    *out += '"';
-    *out += text;
-    *out += '"';
-  } else {  // escapes and invalid UTF-8 as DumpJson writes them
-    DumpInto(out, json(std::string(text)));
-  }
-  if (after != 0) *out += after;
+  return text;
 }
 
 }  // namespace
+
+void JsonWriter::Grow(size_t n) {
+  out_.resize(std::max(out_.size() * 2, size_ + n + 64));
+}
+
+void JsonWriter::Quoted(char before, std::string_view text, char after) {
+  if (!Plain(text)) {  // escapes and invalid UTF-8, as DumpJson writes them
+    if (before != 0) Put(before);
+    Put(DumpText(json(std::string(text))));
+    if (after != 0) Put(after);
+    return;
+  }
+  char* const start = Room(text.size() + 4);
+  char* p = start;
+  if (before != 0) *p++ = before;
+  *p++ = '"';
+  std::memcpy(p, text.data(), text.size());
+  p += text.size();
+  *p++ = '"';
+  if (after != 0) *p++ = after;
+  size_ += static_cast<size_t>(p - start);
+}
 
 char JsonWriter::Separator() {
   const char separator = comma_ ? ',' : 0;
@@ -309,54 +304,49 @@ char JsonWriter::Separator() {
 }
 
 void JsonWriter::BeforeValue() {
-  if (const char separator = Separator(); separator != 0) out_ += separator;
+  if (const char separator = Separator(); separator != 0) Put(separator);
 }
 
 JsonWriter& JsonWriter::Open(char bracket) {
-  const char separator = Separator();
-  const char both[2] = {separator, bracket};
-  if (separator != 0) {
-    out_.append(both, 2);
-  } else {
-    out_ += bracket;
-  }
+  if (const char separator = Separator(); separator != 0) Put(separator);
+  Put(bracket);
   comma_ = false;
   return *this;
 }
 
 JsonWriter& JsonWriter::Close(char bracket) {
-  out_ += bracket;
+  Put(bracket);
   comma_ = true;
   return *this;
 }
 
 JsonWriter& JsonWriter::Key(std::string_view key) {
-  AppendString(&out_, Separator(), key, ':');
+  Quoted(Separator(), key, ':');
   comma_ = false;
   return *this;
 }
 
 JsonWriter& JsonWriter::String(std::string_view value) {
-  AppendString(&out_, Separator(), value, 0);
+  Quoted(Separator(), value, 0);
   return *this;
 }
 
 JsonWriter& JsonWriter::Members(std::string_view members) {
   if (members.empty()) return *this;
   BeforeValue();
-  out_.append(members);
+  Put(members);
   return *this;
 }
 
 JsonWriter& JsonWriter::Null() {
   BeforeValue();
-  out_ += "null";
+  Put("null");
   return *this;
 }
 
 JsonWriter& JsonWriter::Bool(bool value) {
   BeforeValue();
-  out_ += value ? "true" : "false";
+  Put(value ? std::string_view("true") : std::string_view("false"));
   return *this;
 }
 
@@ -383,17 +373,21 @@ JsonWriter& JsonWriter::Value(const json& value) {
       return Bool(value.get<bool>());
     case json::value_t::null:
       return Null();
-    case json::value_t::number_integer:
+    case json::value_t::number_integer: {
       BeforeValue();
-      out_ += fmt::format_int(value.get<int64_t>()).c_str();
+      const fmt::format_int digits(value.get<int64_t>());
+      Put(std::string_view(digits.data(), digits.size()));
       return *this;
-    case json::value_t::number_unsigned:
+    }
+    case json::value_t::number_unsigned: {
       BeforeValue();
-      out_ += fmt::format_int(value.get<uint64_t>()).c_str();
+      const fmt::format_int digits(value.get<uint64_t>());
+      Put(std::string_view(digits.data(), digits.size()));
       return *this;
+    }
     default:
       BeforeValue();
-      DumpInto(&out_, value);
+      Put(DumpText(value));
       return *this;
   }
 }

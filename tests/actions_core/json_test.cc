@@ -300,6 +300,25 @@ TEST_CASE("JsonWriter: writes nlohmann's text, escapes and invalid UTF-8 include
   }
 }
 
+TEST_CASE("JsonWriter: the text grows past whatever room it was given", "[actions_core][json]") {
+  // Members of every size up to 300 bytes, plain and escaped, then one of 100 KB: each lands
+  // at a different place relative to the buffer's end.
+  nlohmann::json doc = nlohmann::json::object();
+  for (size_t size = 0; size <= 300; ++size) {
+    doc["p" + std::to_string(size)] = std::string(size, 'x');
+    doc["e" + std::to_string(size)] = std::string(size, '\n');
+    doc["n" + std::to_string(size)] = size * 1000003;
+  }
+  doc["large"] = std::string(100000, 'y');
+  const size_t capacities[] = {0, 1, 5, 64, 512, size_t{1} << 20};
+  for (size_t capacity : capacities) {
+    CAPTURE(capacity);
+    JsonWriter w(capacity);
+    w.Value(doc);
+    CHECK(std::move(w).Take() == Reference(doc));
+  }
+}
+
 TEST_CASE("JsonWriter: a document written by Value, and DumpJson's, is nlohmann's text",
           "[actions_core][json]") {
   const std::vector<nlohmann::json> docs = {

@@ -15,6 +15,7 @@
 #define PREREG_ACTIONS_JSON_H_
 
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -115,7 +116,7 @@ class JsonWriter {
   JsonWriter() = default;
   // With room for `capacity` bytes: a text of a few hundred bytes, written from nothing, grows
   // through six allocations.
-  explicit JsonWriter(size_t capacity) { out_.reserve(capacity); }
+  explicit JsonWriter(size_t capacity) { out_.resize(capacity); }
 
   JsonWriter& BeginObject() { return Open('{'); }
   JsonWriter& EndObject() { return Close('}'); }
@@ -132,7 +133,10 @@ class JsonWriter {
   // ("a":1,"b":2, from Key/Value pairs at its top level), as the next members. "" adds none.
   JsonWriter& Members(std::string_view members);
 
-  std::string Take() && { return std::move(out_); }
+  std::string Take() && {
+    out_.resize(size_);
+    return std::move(out_);
+  }
 
  private:
   JsonWriter& Open(char bracket);
@@ -140,8 +144,28 @@ class JsonWriter {
   void BeforeValue();
   // The comma the next value needs (0: none), now owed.
   char Separator();
+  // `before` (none when 0), `text` as a JSON string, then `after` (none when 0).
+  void Quoted(char before, std::string_view text, char after);
 
+  // Room for `n` more bytes, at the end of the text.
+  char* Room(size_t n) {
+    if (out_.size() - size_ < n) Grow(n);
+    return out_.data() + size_;
+  }
+  void Grow(size_t n);
+  void Put(char c) {
+    *Room(1) = c;
+    ++size_;
+  }
+  void Put(std::string_view text) {
+    std::memcpy(Room(text.size()), text.data(), text.size());
+    size_ += text.size();
+  }
+
+  // The text is out_'s first size_ bytes; the rest is room. Appending to a std::string was a call
+  // into libstdc++ per piece, most of the cost of writing a short member (bench/README.md).
   std::string out_;
+  size_t size_ = 0;
   bool comma_ = false;  // a value precedes at this level: the next one needs a comma
 };
 
