@@ -178,14 +178,7 @@ class MessageReader final : public JsonEvents {
   }
 
   bool start_object(std::size_t n) override {
-    if (capture_ > 0) {
-      ++capture_;
-      return builder_.start_object(n);
-    }
-    if (skip_ > 0) {
-      ++skip_;
-      return true;
-    }
+    if (bool ok; Nested(/*object=*/true, n, &ok)) return ok;
     switch (NextSlot()) {
       case Slot::kDocument:
         object_ = true;
@@ -212,14 +205,7 @@ class MessageReader final : public JsonEvents {
     }
   }
   bool start_array(std::size_t n) override {
-    if (capture_ > 0) {
-      ++capture_;
-      return builder_.start_array(n);
-    }
-    if (skip_ > 0) {
-      ++skip_;
-      return true;
-    }
+    if (bool ok; Nested(/*object=*/false, n, &ok)) return ok;
     switch (NextSlot()) {
       case Slot::kCalls:
         msg_.calls.reserve(4);  // what a step usually reports: one allocation
@@ -464,6 +450,22 @@ class MessageReader final : public JsonEvents {
     } else if (s == Slot::kArg) {
       call_->args.emplace_back();
     }
+  }
+
+  // An opening bracket inside a value being captured or skipped: counted, and given to the
+  // builder when captured, with `ok` its answer. False when the bracket is the reader's own.
+  bool Nested(bool object, std::size_t n, bool* ok) {
+    if (capture_ > 0) {
+      ++capture_;
+      *ok = object ? builder_.start_object(n) : builder_.start_array(n);
+      return true;
+    }
+    if (skip_ > 0) {
+      ++skip_;
+      *ok = true;
+      return true;
+    }
+    return false;
   }
 
   bool Push(Frame frame) {
