@@ -164,31 +164,17 @@ void JsonTreeBuilder::Restart() {
   slot_ = nullptr;
 }
 
-bool JsonTreeBuilder::Add(json value) {
+json* JsonTreeBuilder::Place(json value) {
   if (stack_.empty()) {
     root_ = std::move(value);
-  } else if (stack_.back()->is_array()) {
+    return &root_;
+  }
+  if (stack_.back()->is_array()) {
     stack_.back()->push_back(std::move(value));
-  } else {
-    *slot_ = std::move(value);
+    return &stack_.back()->back();
   }
-  return true;
-}
-
-bool JsonTreeBuilder::Open(json empty) {
-  json* opened;
-  if (stack_.empty()) {
-    root_ = std::move(empty);
-    opened = &root_;
-  } else if (stack_.back()->is_array()) {
-    stack_.back()->push_back(std::move(empty));
-    opened = &stack_.back()->back();
-  } else {
-    *slot_ = std::move(empty);
-    opened = slot_;
-  }
-  stack_.push_back(opened);
-  return true;
+  *slot_ = std::move(value);
+  return slot_;
 }
 
 Result<json> ParseJson(std::string_view text, std::string_view what, const JsonLimits& limits) {
@@ -308,7 +294,7 @@ void JsonWriter::BeforeValue() {
 }
 
 JsonWriter& JsonWriter::Open(char bracket) {
-  if (const char separator = Separator(); separator != 0) Put(separator);
+  BeforeValue();
   Put(bracket);
   comma_ = false;
   return *this;

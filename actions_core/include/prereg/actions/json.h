@@ -73,14 +73,21 @@ class JsonTreeBuilder final : public JsonEvents {
   bool end_array() override { return Close(); }
   void Restart() override;
 
-  // The arrays and objects open now: 0 once a whole document has been given.
-  size_t depth() const { return stack_.size(); }
   // The document given (null before any token).
   nlohmann::json& root() { return root_; }
 
  private:
-  bool Add(nlohmann::json value);
-  bool Open(nlohmann::json empty);
+  // Puts `value` where the next value goes: the root, the open array's end, or the member whose
+  // key was given last. Returns where it is.
+  nlohmann::json* Place(nlohmann::json value);
+  bool Add(nlohmann::json value) {
+    Place(std::move(value));
+    return true;
+  }
+  bool Open(nlohmann::json empty) {
+    stack_.push_back(Place(std::move(empty)));
+    return true;
+  }
   bool Close() {
     stack_.pop_back();
     return true;
