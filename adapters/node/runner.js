@@ -54,7 +54,8 @@
 // Captured before any script loads.
 
 const {apply: ReflectApply, defineProperty: ReflectDefineProperty,
-       getOwnPropertyDescriptor: ReflectGetOwnPropertyDescriptor} = Reflect;
+       getOwnPropertyDescriptor: ReflectGetOwnPropertyDescriptor,
+       setPrototypeOf: ReflectSetPrototypeOf} = Reflect;
 const {apply: FunctionApply, call: FunctionCall} = Function.prototype;
 // uncurry(String.prototype.slice)(s, 1) is s.slice(1) through the original `call`, bound now: no
 // rest array per call, unlike a wrapper around Reflect.apply.
@@ -810,6 +811,17 @@ function compileScript(script, source) {
                 : compile(script, `${StringSlice(source, 0, at)}module.exports = ${StringSlice(source, at)}`);
 }
 
+// A loaded script: a Hook or an Action (kind, fn), or why it could not be (error). A class whose
+// prototype has none, for the reasons given at Execution.
+class Loaded {
+  constructor(kind, fn, error) {
+    this.kind = kind;
+    this.fn = fn;
+    this.error = error;
+  }
+}
+ReflectSetPrototypeOf(Loaded.prototype, null);
+
 function load(script, gen, source) {
   const id = `${gen}\0${script}`;
   let entry = MapGet(loaded, id);
@@ -819,19 +831,17 @@ function load(script, gen, source) {
     const exported = typeof source === 'string' ? compileScript(script, source) : require(script);
     const action = exported ? exported.onExecutePreUserRegistration : undefined;
     if (typeof action === 'function') {
-      entry = {__proto__: null, kind: 'action', fn: action};
+      entry = new Loaded('action', action, undefined);
     } else if (typeof exported === 'function') {
-      entry = {__proto__: null, kind: 'hook', fn: exported};
+      entry = new Loaded('hook', exported, undefined);
     } else {
-      entry = {
-        __proto__: null,
-        error: `${script}: exports neither a Hook (module.exports = function (user, context, ` +
-            'cb) {...}) nor an Action (exports.onExecutePreUserRegistration = async (event, ' +
-            'api) => {...}).',
-      };
+      entry = new Loaded(undefined, undefined,
+                         `${script}: exports neither a Hook (module.exports = function (user, ` +
+                             'context, cb) {...}) nor an Action (exports.onExecutePreUserRegistration ' +
+                             '= async (event, api) => {...}).');
     }
   } catch (e) {
-    entry = {__proto__: null, error: describeLoadError(e, script)};
+    entry = new Loaded(undefined, undefined, describeLoadError(e, script));
   }
   MapSet(loaded, id, entry);
   return entry;
@@ -912,9 +922,8 @@ function lingeringTimers() {
 
 // Reports what `ex` recorded since its last report; `fields` are the message's own members.
 function report(ex, fields, now) {
-  let calls = '';
-  for (let i = 0; i < ex.calls.length; i++) calls += (i ? ',' : '') + ex.calls[i];
-  ex.calls = [];
+  const calls = ex.calls;
+  ex.calls = '';
   ex.reportBytes = 0;
   send(`${fields},"id":${ex.id},"calls":[${calls}]${ex.overflow ? ',"overflow":true' : ''}`, now);
 }
@@ -928,7 +937,7 @@ function record(ex, call, bytes) {
     ex.overflow = true;
     return;
   }
-  append(ex.calls, call);
+  ex.calls = ex.calls === '' ? call : `${ex.calls},${call}`;
 }
 
 // The encoded arguments of a call, as JSON text, and their size.
@@ -942,6 +951,23 @@ function encodeArgs(args) {
   }
   return [text, bytes];
 }
+
+// One execution. Its prototype has none, so no property a script puts on Object.prototype applies
+// to it; its members are set in one place, so V8 gives every execution the same fast layout
+// (an object literal with `__proto__: null` is a dictionary, each member a hash lookup).
+class Execution {
+  constructor(id, script) {
+    this.id = id;
+    this.script = script;
+    this.calls = '';  // the calls recorded since the last report, as JSON text joined by commas
+    this.logBytes = 0;
+    this.reportBytes = 0;
+    this.overflow = false;
+    this.done = false;
+    this.called = false;
+  }
+}
+ReflectSetPrototypeOf(Execution.prototype, null);
 
 function begin(ex) {
   if (inflight === 0) timersAtBusy = lingeringTimers();
@@ -1077,8 +1103,7 @@ function runHook(ex, fn, user, context) {
 function execute(msg) {
   const script = own(msg, 'script');
   const kind = own(msg, 'kind');
-  const ex = {__proto__: null, id: NumberCtor(own(msg, 'id')), script, calls: [], logBytes: 0,
-              reportBytes: 0, overflow: false, done: false, called: false};
+  const ex = new Execution(NumberCtor(own(msg, 'id')), script);
   begin(ex);
   const entry = load(script, own(msg, 'gen'), undefined);
   if (entry.error) return finish(ex, 'threw', entry.error);
