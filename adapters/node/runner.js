@@ -866,11 +866,20 @@ AlsRun(executions, null, () => {});
 // Such a worker stops tracking contexts, and attributes to the execution running now.
 let contextsTracked = true;
 const isIndex = (key) => typeof key === 'string' && RegExpExec(/^(0|[1-9][0-9]*)$/, key) !== null;
+// Whether Object.prototype was found without an index since the last request chunk arrived.
+// Listing its keys costs about as much as a tenth of an execution, so it is done once a chunk:
+// an index a script adds reaches the next chunk's executions (and its worker is recycled at the
+// first of them to end), where Array.prototype's is seen at the next execution.
+let objectPrototypeClean = false;
 function contextsUsable() {
   if (!contextsTracked) return false;
   // Array.prototype is an array: an index on it raises its length, which it cannot hide (length
   // is never an accessor). Own keys list array indices first: Object.prototype's first key tells.
-  if (ArrayPrototype.length === 0 && !isIndex(ReflectOwnKeys(ObjectPrototype)[0])) return true;
+  if (ArrayPrototype.length === 0 &&
+      (objectPrototypeClean || !isIndex(ReflectOwnKeys(ObjectPrototype)[0]))) {
+    objectPrototypeClean = true;
+    return true;
+  }
   contextsTracked = false;
   AlsDisable(executions);
   return false;
@@ -1176,6 +1185,7 @@ function handle(line) {
 // spinForRequest.
 const requests = lineReader();
 function feed(bytes) {
+  objectPrototypeClean = false;
   readLines(requests, bytes, handle);
 }
 

@@ -167,5 +167,37 @@ TEST_CASE("Worker limits: workers are recycled after a number of executions", "[
   CHECK(pids[3] != pids[4]);
 }
 
+TEST_CASE("Worker limits: a script that puts an index on Array.prototype or Object.prototype has its worker recycled",
+          "[adapters][limits]") {
+  // Node's async context tracking keeps its state in arrays; an index on their prototypes breaks
+  // it for the script's own worker. Each worker's first execution adds one; the next execution
+  // there runs untracked and ends with the worker replaced.
+  const char* target = GENERATE("Array.prototype", "Object.prototype");
+  adapters::PoolOptions options;
+  options.workers = 1;
+  options.spares = 0;
+  JsFixture f(options);
+  auto flow = f.Load({{"breaker", std::string("let executions = 0;\n") +
+                                      testing::Action(
+                                          "if (++executions === 1) {\n"
+                                          "  Object.defineProperty(" + std::string(target) + ", '3', "
+                                          "{get() { return undefined; }, set() {}, configurable: true});\n"
+                                          "}\n"
+                                          "api.user.setAppMetadata('pid', process.pid);")}});
+  REQUIRE(flow.ok());
+  std::vector<int> pids;
+  for (int i = 0; i < 5; ++i) {
+    auto r = f.RunFlow(*flow.value());
+    INFO(target << ", sign-up " << i << ": " << (r.error ? r.error->message : std::string()));
+    REQUIRE(r.outcome == Outcome::kAllow);
+    pids.push_back(r.app_metadata["pid"].get<int>());
+  }
+  INFO(target);
+  CHECK(pids[0] == pids[1]);
+  CHECK(pids[1] != pids[2]);
+  CHECK(pids[2] == pids[3]);
+  CHECK(pids[3] != pids[4]);
+}
+
 }  // namespace
 }  // namespace prereg
