@@ -85,11 +85,13 @@ const typedArrayGetter = (name) =>
 const TypedArrayLength = typedArrayGetter('length');
 const TypedArrayBuffer = typedArrayGetter('buffer');
 const TypedArrayByteOffset = typedArrayGetter('byteOffset');
-const TypedArrayIndexOf = uncurry(TypedArrayPrototype.indexOf);
 const TypedArraySet = uncurry(TypedArrayPrototype.set);
 const BufferByteLength = Buffer.byteLength;
 const BufferFrom = Buffer.from;
 const BufferUtf8Slice = uncurry(Buffer.prototype.utf8Slice);  // on any Uint8Array
+// On any Uint8Array too. With a number to find and a number to start from, it reads no getter and
+// goes straight to memchr, where the typed arrays' own indexOf compares element by element.
+const BufferIndexOf = uncurry(Buffer.prototype.indexOf);
 const SetImmediate = setImmediate;
 const QueueMicrotask = queueMicrotask;
 const SetInterval = setInterval;
@@ -272,7 +274,7 @@ function readLines(reader, bytes, onLine) {
   const length = TypedArrayLength(bytes);
   let from = 0;
   let nl;
-  while ((nl = TypedArrayIndexOf(bytes, 0x0a, from)) >= 0) {
+  while ((nl = BufferIndexOf(bytes, 0x0a, from)) >= 0) {
     if (reader.bytes === 0) {
       onLine(BufferUtf8Slice(bytes, from, nl));
     } else {
