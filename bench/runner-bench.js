@@ -3,9 +3,10 @@
 // pipes (no engine, no sandbox flags), against a baseline runner in the same run.
 //
 //   node bench/runner-bench.js [--baseline FILE] [--rounds 12] [--executions 30000] [--batch 16]
+//                              [--step action|hook]
 //
-// Each round starts a fresh worker per runner, loads bench/bench-action.js, and sends it the
-// serve benchmark's Action request, `--batch` lines per write (as the engine batches under load),
+// Each round starts a fresh worker per runner, loads the serve benchmark's Action (or, with
+// --step hook, its Hook), and sends it that step's request as `prereg serve` writes it, `--batch` lines per write (as the engine batches under load),
 // the next batch once the last one's replies are in. What is timed is the worker's CPU (user +
 // system, from /proc) between its load reply and its last execution's reply. Runners alternate,
 // round after round; the figures are medians over the rounds. Without --baseline the runner is
@@ -27,8 +28,10 @@ if (option('baseline')) runners.unshift(['baseline', path.resolve(option('baseli
 const rounds = Number(option('rounds', 12));
 const executions = Number(option('executions', 30000));
 const batch = Number(option('batch', 16));
-const script = path.join(__dirname, 'bench-action.js');
-// The Action's request as `prereg serve` writes it for the benchmark's sign-up.
+const step = option('step', 'action');
+if (step !== 'action' && step !== 'hook') throw new Error(`--step ${step}: give action or hook`);
+const script = path.join(__dirname, `bench-${step}.js`);
+// The steps' requests as `prereg serve` writes them for the benchmark's sign-up.
 const event = {
   connection: {id: 'con_1', name: 'db', strategy: 'auth0'},
   request: {body: {}, geoip: {countryCode: 'GB'}, ip: '203.0.113.7', language: 'en', method: 'POST'},
@@ -37,7 +40,19 @@ const event = {
   user: {app_metadata: {checked_by_hook: true}, email: 'ada@example.com', user_metadata: {},
          username: 'ada'},
 };
-const eventText = JSON.stringify(event);
+const hookContext = {
+  connection: {id: 'con_1', name: 'db', tenant: 'bench'}, renderLanguage: 'en',
+  request: {ip: '203.0.113.7', language: 'en'}, requestLanguage: 'en', webtask: {secrets: {}},
+};
+const hookUser = {
+  app_metadata: {}, email: 'ada@example.com', emailVerified: false, password: 'pw',
+  phoneNumberVerified: false, tenant: 'bench', user_metadata: {}, username: 'ada',
+};
+const stepFields = step === 'action'
+    ? `"event":${JSON.stringify(event)}`
+    : `"context":${JSON.stringify(hookContext)},"user":${JSON.stringify(hookUser)}`;
+// What the step records: the Action sets two metadata; the Hook calls cb once.
+const expectedCalls = step === 'action' ? 2 : 1;
 
 // Clock ticks per second, the unit of /proc/PID/stat's CPU times.
 const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}));
@@ -62,8 +77,8 @@ function measure(runner) {
       let lines = '';
       for (let i = 0; i < batch && sent < executions; i++) {
         sent++;
-        lines += `{"id":${sent + 1},"gen":1,"kind":"action","script":${JSON.stringify(script)},` +
-                 `"t":"exec","event":${eventText}}\n`;
+        lines += `{"id":${sent + 1},"gen":1,"kind":"${step}","script":${JSON.stringify(script)},` +
+                 `"t":"exec",${stepFields}}\n`;
       }
       child.stdin.write(lines);
     };
@@ -84,7 +99,7 @@ function measure(runner) {
           cpuAtStart = cpuMicros(child.pid);
           sendBatch();
         } else if (msg.t === 'done') {
-          if (msg.end.kind !== 'returned' || msg.calls.length !== 2) {
+          if (msg.end.kind !== 'returned' || msg.calls.length !== expectedCalls) {
             return reject(new Error(`unexpected reply: ${JSON.stringify(msg)}`));
           }
           if (++done === executions) {
@@ -106,8 +121,8 @@ const median = (xs) => {
 };
 
 (async () => {
-  console.log(`node ${process.version}; ${executions} executions per round, ${batch} per write, ` +
-              `${rounds} rounds`);
+  console.log(`node ${process.version}; the ${step}, ${executions} executions per round, ` +
+              `${batch} per write, ${rounds} rounds`);
   const results = new Map(runners.map(([name]) => [name, []]));
   for (let round = 1; round <= rounds; round++) {
     const line = [];
