@@ -1,18 +1,25 @@
 'use strict';
-// The Node runner alone: CPU per execution of adapters/node/runner.js, driven straight over its
-// pipes (no engine, no sandbox flags), against a baseline runner in the same run.
+// The Node runner alone: what an execution of adapters/node/runner.js costs, driven straight over
+// its pipes (no engine, no sandbox flags), against a baseline runner in the same run.
 //
 //   node bench/runner-bench.js [--baseline FILE] [--rounds 12] [--executions 30000] [--batch 16]
-//                              [--step action|hook]
+//                              [--step action|hook] [--callgrind]
 //
 // Each round starts a fresh worker per runner, loads the serve benchmark's Action (or, with
-// --step hook, its Hook), and sends it that step's request as `prereg serve` writes it, `--batch` lines per write (as the engine batches under load),
-// the next batch once the last one's replies are in. What is timed is the worker's CPU (user +
-// system, from /proc) between its load reply and its last execution's reply. Runners alternate,
-// round after round; the figures are medians over the rounds. Without --baseline the runner is
-// timed alone. A baseline from another commit:
+// --step hook, its Hook), and sends it that step's request as `prereg serve` writes it,
+// `--batch` lines per write (as the engine batches under load), the next batch once the last
+// one's replies are in. Runners alternate, round after round; the figures are medians over the
+// rounds. Without --baseline the runner is measured alone. A baseline from another commit:
 //   git show REV:adapters/node/runner.js > /tmp/runner-base.js
 // (a runner reads nothing beside itself, so it runs from anywhere).
+//
+// What is measured:
+// - by default, the worker's CPU (user + system, from /proc) between its load reply and its last
+//   execution's reply, in µs per execution. On a shared VM single rounds move by ±10%.
+// - with --callgrind, the instructions the worker runs per execution, counted by valgrind's
+//   callgrind: a worker runs a tenth of --executions (default 22,000 here) and another all of
+//   them, and the difference of their totals is divided by the difference of the counts, so
+//   start-up and load cancel out. About 30 s per runner and round; repeats within 1%.
 
 const {execFileSync, spawn} = require('child_process');
 const fs = require('fs');
@@ -25,8 +32,9 @@ function option(name, fallback) {
 const root = path.join(__dirname, '..');
 const runners = [['runner', path.join(root, 'adapters/node/runner.js')]];
 if (option('baseline')) runners.unshift(['baseline', path.resolve(option('baseline'))]);
-const rounds = Number(option('rounds', 12));
-const executions = Number(option('executions', 30000));
+const callgrind = process.argv.includes('--callgrind');
+const rounds = Number(option('rounds', callgrind ? 1 : 12));
+const executions = Number(option('executions', callgrind ? 22000 : 30000));
 const batch = Number(option('batch', 16));
 const step = option('step', 'action');
 if (step !== 'action' && step !== 'hook') throw new Error(`--step ${step}: give action or hook`);
@@ -64,18 +72,25 @@ function cpuMicros(pid) {
   return (Number(fields[11]) + Number(fields[12])) * 1e6 / ticksPerSecond;  // utime + stime
 }
 
-// Runs `executions` executions on a fresh worker of `runner`: resolves to CPU µs per execution.
-function measure(runner) {
+// Runs `count` executions on a fresh worker of `runner`: resolves to the worker's CPU µs per
+// execution or, with --callgrind, to the instructions the whole worker ran.
+function measure(runner, count) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [runner, '--spin-us=0', '--heartbeat-ms=1000'],
-                        {stdio: ['pipe', 'inherit', 'inherit', 'pipe', 'pipe']});
+    const args = [runner, '--spin-us=0', '--heartbeat-ms=1000'];
+    const counts = callgrind ? path.join(fs.mkdtempSync('/tmp/runner-bench-'), 'callgrind.out') : '';
+    const child = callgrind
+        ? spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', '--quiet',
+                             `--callgrind-out-file=${counts}`, process.execPath, ...args],
+                {stdio: ['pipe', 'inherit', 'inherit', 'pipe', 'pipe']})
+        : spawn(process.execPath, args, {stdio: ['pipe', 'inherit', 'inherit', 'pipe', 'pipe']});
+    child.on('error', (e) => reject(new Error(`${runner}: ${e.message}`)));
     let pending = '';
     let sent = 0;
     let done = 0;
     let cpuAtStart = 0;
     const sendBatch = () => {
       let lines = '';
-      for (let i = 0; i < batch && sent < executions; i++) {
+      for (let i = 0; i < batch && sent < count; i++) {
         sent++;
         lines += `{"id":${sent + 1},"gen":1,"kind":"${step}","script":${JSON.stringify(script)},` +
                  `"t":"exec",${stepFields}}\n`;
@@ -83,7 +98,13 @@ function measure(runner) {
       child.stdin.write(lines);
     };
     child.on('exit', (code) => {
-      if (done < executions) reject(new Error(`${runner}: the worker exited (${code}) early`));
+      if (done < count) return reject(new Error(`${runner}: the worker exited (${code}) early`));
+      if (!callgrind) return;
+      // The worker ends at the end of its input; callgrind writes its totals as it exits.
+      const total = /^summary: (\d+)$/m.exec(fs.readFileSync(counts, 'utf8'));
+      fs.rmSync(path.dirname(counts), {recursive: true, force: true});
+      if (!total) return reject(new Error(`${runner}: callgrind wrote no summary`));
+      resolve(Number(total[1]));
     });
     child.stdio[3].on('data', (chunk) => {
       pending += chunk.toString();
@@ -96,14 +117,15 @@ function measure(runner) {
           child.stdin.write(JSON.stringify({t: 'load', id: 1, script, gen: 1, source}) + '\n');
         } else if (msg.t === 'loaded') {
           if (msg.error) return reject(new Error(msg.error));
-          cpuAtStart = cpuMicros(child.pid);
+          if (!callgrind) cpuAtStart = cpuMicros(child.pid);
           sendBatch();
         } else if (msg.t === 'done') {
           if (msg.end.kind !== 'returned' || msg.calls.length !== expectedCalls) {
             return reject(new Error(`unexpected reply: ${JSON.stringify(msg)}`));
           }
-          if (++done === executions) {
-            const perExecution = (cpuMicros(child.pid) - cpuAtStart) / executions;
+          if (++done === count) {
+            if (callgrind) return child.stdin.end();
+            const perExecution = (cpuMicros(child.pid) - cpuAtStart) / count;
             child.kill();
             resolve(perExecution);
           } else if (done % batch === 0) {
@@ -120,24 +142,35 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+// One round's figure for `runner`: CPU µs per execution, or instructions per execution.
+async function figure(runner) {
+  if (!callgrind) return measure(runner, executions);
+  const few = Math.floor(executions / 10);
+  const [small, large] = [await measure(runner, few), await measure(runner, executions)];
+  return (large - small) / (executions - few);
+}
+
 (async () => {
+  const unit = callgrind ? 'instructions' : 'µs CPU';
+  const digits = callgrind ? 0 : 1;
   console.log(`node ${process.version}; the ${step}, ${executions} executions per round, ` +
-              `${batch} per write, ${rounds} rounds`);
+              `${batch} per write, ${rounds} rounds${callgrind ? ', under callgrind' : ''}`);
   const results = new Map(runners.map(([name]) => [name, []]));
   for (let round = 1; round <= rounds; round++) {
     const line = [];
     for (const [name, file] of runners) {
-      const us = await measure(file);
-      results.get(name).push(us);
-      line.push(`${name} ${us.toFixed(1)}`);
+      const value = await figure(file);
+      results.get(name).push(value);
+      line.push(`${name} ${value.toFixed(digits)}`);
     }
-    console.log(`round ${round}: ${line.join(', ')} µs CPU per execution`);
+    console.log(`round ${round}: ${line.join(', ')} ${unit} per execution`);
   }
   for (const [name, file] of runners) {
-    console.log(`${name} (${file}): median ${median(results.get(name)).toFixed(1)} µs CPU per execution`);
+    console.log(`${name} (${file}): median ${median(results.get(name)).toFixed(digits)} ${unit} ` +
+                'per execution');
   }
   if (results.has('baseline')) {
-    const ratios = results.get('runner').map((us, i) => us / results.get('baseline')[i]);
+    const ratios = results.get('runner').map((v, i) => v / results.get('baseline')[i]);
     console.log(`runner / baseline, median of the rounds' ratios: ${median(ratios).toFixed(3)}`);
   }
 })().catch((e) => {
