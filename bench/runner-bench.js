@@ -72,12 +72,23 @@ function cpuMicros(pid) {
   return (Number(fields[11]) + Number(fields[12])) * 1e6 / ticksPerSecond;  // utime + stime
 }
 
+// Where callgrind writes its counts: one folder for the whole run, removed as the bench exits.
+let dir = '';
+let runs = 0;
+function countsDir() {
+  if (!dir) {
+    dir = fs.mkdtempSync('/tmp/runner-bench-');
+    process.on('exit', () => fs.rmSync(dir, {recursive: true, force: true}));
+  }
+  return dir;
+}
+
 // Runs `count` executions on a fresh worker of `runner`: resolves to the worker's CPU µs per
 // execution or, with --callgrind, to the instructions the whole worker ran.
 function measure(runner, count) {
   return new Promise((resolve, reject) => {
     const args = [runner, '--spin-us=0', '--heartbeat-ms=1000'];
-    const counts = callgrind ? path.join(fs.mkdtempSync('/tmp/runner-bench-'), 'callgrind.out') : '';
+    const counts = callgrind ? path.join(countsDir(), `${runs++}.out`) : '';
     const child = callgrind
         ? spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', '--quiet',
                              `--callgrind-out-file=${counts}`, process.execPath, ...args],
@@ -101,8 +112,7 @@ function measure(runner, count) {
       if (done < count) return reject(new Error(`${runner}: the worker exited (${code}) early`));
       if (!callgrind) return;
       // The worker ends at the end of its input; callgrind writes its totals as it exits.
-      const total = /^summary: (\d+)$/m.exec(fs.readFileSync(counts, 'utf8'));
-      fs.rmSync(path.dirname(counts), {recursive: true, force: true});
+      const total = fs.existsSync(counts) && /^summary: (\d+)$/m.exec(fs.readFileSync(counts, 'utf8'));
       if (!total) return reject(new Error(`${runner}: callgrind wrote no summary`));
       resolve(Number(total[1]));
     });
